@@ -1,0 +1,206 @@
+//! The libtest-mimic harness: registered experiments become trials named `module::function`.
+
+use crate::console::Console;
+use crate::verdict;
+use chaos_runtime::event::RunReport;
+use chaos_runtime::interrupt::Interrupt;
+use chaos_runtime::journal::{redact_for_snapshot, JournalRecorder};
+use chaos_runtime::registry::{registered, Registration};
+use chaos_runtime::run::Runner;
+use chaos_runtime::{Context, Outcome};
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+/// Exit code when a trial failed for a reason other than its outcome (a snapshot mismatch, an
+/// unexpected outcome under `expect`, a journal that could not be written).
+const OTHER_FAILURE: u8 = 101;
+
+/// The failing trials' exit codes, to pick the process's.
+static FAILURES: Mutex<Vec<(u8, u8)>> = Mutex::new(Vec::new());
+
+fn record_failure(code: u8, severity: u8) {
+    FAILURES
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((severity, code));
+}
+
+/// Where journals go: `CHAOS_JOURNAL_DIR`, else `<target>/chaos/journals` of the target directory
+/// holding the running test binary, else `./target/chaos/journals`.
+pub fn journal_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CHAOS_JOURNAL_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let target = std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            exe.ancestors()
+                .skip(1)
+                .find(|d| d.join("CACHEDIR.TAG").is_file())
+                .map(Path::to_path_buf)
+        })
+        .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("target"));
+    target.join("chaos").join("journals")
+}
+
+/// The journal file of experiment `name` (`suite::x` → `<journal_dir>/suite__x.json`).
+pub fn journal_path(name: &str) -> PathBuf {
+    journal_dir().join(format!("{}.json", name.replace("::", "__")))
+}
+
+/// The harness's `main`, called by [`crate::main!`].
+#[doc(hidden)]
+pub fn run_main(file: &'static str, snapshot: fn(&str, &serde_json::Value)) -> ExitCode {
+    let args = Arguments::from_args();
+    let mut regs: Vec<&'static Registration> = registered().collect();
+    if regs.is_empty() {
+        eprintln!("error: no experiments are registered in this test target ({file}): add an `#[experiment]` function");
+        return ExitCode::from(2);
+    }
+    regs.sort_by_key(|r| r.name());
+    for pair in regs.windows(2) {
+        if pair[0].name() == pair[1].name() {
+            eprintln!(
+                "error: two experiments are named `{}` ({}:{} and {}:{})",
+                pair[0].name(),
+                pair[0].file,
+                pair[0].line,
+                pair[1].file,
+                pair[1].line
+            );
+            return ExitCode::from(2);
+        }
+    }
+    let verbose =
+        args.nocapture || std::env::var("CHAOS_PROGRESS").is_ok_and(|v| !v.is_empty() && v != "0");
+    let trials = regs
+        .into_iter()
+        .map(|reg| {
+            Trial::test(reg.name(), move || run_trial(reg, snapshot, verbose))
+                .with_ignored_flag(reg.ignore.is_some())
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    if !conclusion.has_failed() {
+        return ExitCode::SUCCESS;
+    }
+    let failures = FAILURES.lock().unwrap_or_else(|p| p.into_inner());
+    let code = failures
+        .iter()
+        .max()
+        .map(|&(_, code)| code)
+        .unwrap_or(OTHER_FAILURE);
+    ExitCode::from(code)
+}
+
+fn run_trial(
+    reg: &'static Registration,
+    snapshot: fn(&str, &serde_json::Value),
+    verbose: bool,
+) -> Result<(), Failed> {
+    let name = reg.name();
+    let path = journal_path(&name);
+    let recorder = JournalRecorder::new(&name);
+    let run = catch_unwind(AssertUnwindSafe(|| {
+        run_experiment(reg, &name, &recorder, verbose)
+    }));
+    let report = match run {
+        Ok(Ok(report)) => Some(report),
+        Ok(Err(why)) => {
+            recorder.with(|j| j.finish_broken(&why));
+            None
+        }
+        Err(panic) => {
+            let why = format!(
+                "the harness panicked: {}",
+                chaos_runtime::error::ActivityFailure::from_panic(panic)
+            );
+            recorder.with(|j| j.finish_broken(&why));
+            None
+        }
+    };
+    let journal = recorder.journal();
+    let write = journal.write_atomic(&path);
+    let outcome = journal.outcome;
+
+    let mut problems: Vec<String> = Vec::new();
+    let mut code = None;
+    if outcome != reg.expect {
+        let text = match &report {
+            Some(r) => verdict::render(r, &path),
+            None => verdict::render_broken(&name, journal.experiment.get("broken"), &path),
+        };
+        if reg.expect == Outcome::Passed {
+            code = Some((outcome.exit_code(), outcome.severity()));
+            problems.push(text);
+        } else {
+            problems.push(format!(
+                "expected outcome `{}` (expect = {}), got `{}`\n{text}",
+                reg.expect,
+                reg.expect.as_str().replace('-', "_"),
+                outcome
+            ));
+        }
+    }
+    if let Err(e) = write {
+        problems.push(e.to_string());
+    }
+    if reg.snapshot {
+        if let Err(msg) = check_snapshot(&name, &journal.to_value(), snapshot) {
+            problems.push(msg);
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let (c, sev) = code.unwrap_or((OTHER_FAILURE, u8::MAX));
+    record_failure(c, if c == OTHER_FAILURE { 0 } else { sev });
+    Err(Failed::from(problems.join("\n")))
+}
+
+fn run_experiment(
+    reg: &Registration,
+    name: &str,
+    recorder: &JournalRecorder,
+    verbose: bool,
+) -> Result<RunReport, String> {
+    let exp = (reg.build)().map_err(|e| format!("{e} ({}:{})", reg.file, reg.line))?;
+    let seed = chaos_runtime::context::seed_from_env().map_err(|e| e.to_string())?;
+    let cx = Context::builder().experiment(name).seed(seed).build();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("could not start the tokio runtime: {e}"))?;
+    let runner = Runner::new()
+        .sink(recorder.clone())
+        .sink(Console::new(name, verbose))
+        .interrupt(Interrupt::on_signals());
+    Ok(rt.block_on(runner.run(&exp, cx)))
+}
+
+fn check_snapshot(
+    name: &str,
+    journal: &serde_json::Value,
+    snapshot: fn(&str, &serde_json::Value),
+) -> Result<(), String> {
+    let redacted = redact_for_snapshot(journal.clone());
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.set_description(format!(
+        "journal of experiment `{name}` (run-specific values redacted)"
+    ));
+    let snap_name = name.replace("::", "__");
+    let result =
+        settings.bind(|| catch_unwind(AssertUnwindSafe(|| snapshot(&snap_name, &redacted))));
+    result.map_err(|panic| {
+        format!(
+            "the journal of `{name}` does not match its snapshot (review with `cargo insta review`): {}",
+            chaos_runtime::error::ActivityFailure::from_panic(panic)
+        )
+    })
+}

@@ -1,0 +1,130 @@
+//! Chaos experiments as ordinary Rust tests.
+//!
+//! Write an experiment as an annotated async function with a steady-state hypothesis, a method
+//! and rollbacks; run it with `cargo test` or `cargo nextest run`; get a verdict, a journal and
+//! an exit code CI can trust.
+//!
+//! ```toml
+//! # Cargo.toml
+//! [dev-dependencies]
+//! chaos-harness = "0.1"
+//!
+//! [[test]]
+//! name = "chaos"
+//! harness = false
+//! ```
+//!
+//! ```no_run
+//! // tests/chaos.rs
+//! use chaos_harness::prelude::*;
+//!
+//! #[experiment(title = "the service answers while we poke it", timeout = 30s)]
+//! async fn service_survives_poke(cx: &Context) {
+//!     steady_state! {
+//!         probe "service answers 200" [timeout = 3s] {
+//!             http::get(cx.var("service_url")?).await?.status()
+//!         } => == 200;
+//!     }
+//!     method! {
+//!         action "poke" { process::run("echo").arg("poke").check().await? };
+//!         pause 1s;
+//!     }
+//!     rollback! {
+//!         action "say sorry" { process::run("echo").arg("sorry").await? };
+//!     }
+//! }
+//!
+//! chaos_harness::main!();
+//! ```
+//!
+//! The syntax, the outcomes and the journal are documented in the repository's README.md and
+//! on [`experiment`].
+#![warn(missing_docs)]
+
+mod console;
+mod harness;
+mod verdict;
+
+pub use chaos_runtime::{
+    event, http, interrupt, journal, process, run, BoxError, Context, Experiment, Hypothesis,
+    MissingVariable, Outcome, RollbackStrategy, SeededRng,
+};
+pub use harness::{journal_dir, journal_path};
+
+/// Everything an experiment file needs: `use chaos_harness::prelude::*;`.
+pub mod prelude {
+    pub use crate::experiment;
+    pub use chaos_runtime::{http, process, BoxError, Context, Outcome};
+}
+
+/// Declares a chaos experiment on an `async fn` taking the run context.
+///
+/// ```no_run
+/// use chaos_harness::prelude::*;
+///
+/// #[experiment(
+///     title = "checkout answers while a worker dies",
+///     tags = ["http", "process"],
+///     hypothesis = continuously(every = 500ms, fail_fast),
+///     rollbacks = always,
+///     timeout = 2m,
+/// )]
+/// async fn worker_loss(cx: &Context) {
+///     steady_state! {
+///         probe "checkout answers 200" [timeout = 3s] {
+///             http::get(cx.var("checkout_url")?).await?.status()
+///         } => in 200..300;
+///     }
+///     method! {
+///         action "kill one worker" { process::run("pkill").args(["-n", "worker"]).await? };
+///         pause 5s;
+///         probe "latency" { http::get(cx.var("checkout_url")?).await?.latency().as_millis() } => < 500;
+///     }
+///     rollback! {
+///         action "restart workers" [timeout = 30s] { process::run("systemctl").args(["start", "workers"]).check().await? };
+///     }
+/// }
+/// # fn main() {}
+/// ```
+///
+/// Keys: `title = "..."`, `description = "..."`, `tags = ["..."]`,
+/// `hypothesis = default | before_method_only | after_method_only |
+/// during_method_only(every = 1s, fail_fast) | continuously(every = 1s, fail_fast)`,
+/// `rollbacks = always | never | deviated`, `timeout = <duration>`, `ignore` or
+/// `ignore = "reason"`, `snapshot`, `expect = <outcome>`.
+///
+/// Activities: `probe "name" [options] { ... } => tolerance;`, `action "name" [options] { ... };`,
+/// `pause <duration>;`. Options: `timeout = <d>`, `pause_before = <d>`, `pause_after = <d>`,
+/// `background`. Tolerances: `== v`, `!= v`, `< v`, `<= v`, `> v`, `>= v`, `in range`,
+/// `matches PATTERN`, or a closure `|v: &T| -> bool`.
+pub use chaos_macros::experiment;
+
+/// The `main` of a `harness = false` test target: runs every `#[experiment]` of the crate
+/// through libtest-mimic.
+///
+/// It is a macro so that insta snapshots of journals (`snapshot`) land in the user's crate.
+#[macro_export]
+macro_rules! main {
+    () => {
+        fn main() -> ::std::process::ExitCode {
+            fn __chaos_snapshot(name: &str, journal: &$crate::__private::serde_json::Value) {
+                $crate::__private::insta::assert_json_snapshot!(name, journal);
+            }
+            $crate::__private::run_main(::core::file!(), __chaos_snapshot)
+        }
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::harness::run_main;
+    pub use chaos_runtime::registry::Registration;
+    pub use chaos_runtime::{
+        Action, Activity, BoxError, Context, Experiment, ExperimentError, Hypothesis, Outcome,
+        Probe, RollbackStrategy,
+    };
+    pub use insta;
+    pub use inventory;
+    pub use serde_json;
+    pub use std::time::Duration;
+}

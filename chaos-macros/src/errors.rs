@@ -1,0 +1,27 @@
+//! Collects every error of an expansion so they are all reported at once.
+
+use proc_macro2::TokenStream;
+
+/// A list of errors, combined into one `compile_error!` set at the end.
+#[derive(Default)]
+pub(crate) struct Errors {
+    list: Vec<syn::Error>,
+}
+
+impl Errors {
+    pub(crate) fn push(&mut self, e: syn::Error) {
+        self.list.push(e);
+    }
+
+    pub(crate) fn at(&mut self, span: proc_macro2::Span, msg: impl std::fmt::Display) {
+        self.push(syn::Error::new(span, msg));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub(crate) fn to_compile_errors(&self) -> TokenStream {
+        self.list.iter().map(syn::Error::to_compile_error).collect()
+    }
+}

@@ -1,0 +1,137 @@
+//! The run context handed to every activity: variables, the run's seed and its random generator.
+
+use crate::error::MissingVariable;
+use crate::rng::SeededRng;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// What an activity block sees of its run, as `cx`.
+///
+/// Cheap to clone (an `Arc` inside); every activity of a run shares one.
+///
+/// ```
+/// use chaos_runtime::Context;
+/// let cx = Context::builder().seed(7).var("service_url", "http://127.0.0.1:8080").build();
+/// assert_eq!(cx.var("service_url").unwrap(), "http://127.0.0.1:8080");
+/// assert_eq!(cx.seed(), 7);
+/// assert!(cx.var("surely_not_set_anywhere_42").is_err());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Context {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    experiment: String,
+    seed: u64,
+    vars: BTreeMap<String, String>,
+    rng: Mutex<SeededRng>,
+}
+
+impl Context {
+    /// Starts building a context.
+    pub fn builder() -> ContextBuilder {
+        ContextBuilder::default()
+    }
+
+    /// The value of variable `name`: a value given to the context (by the harness or the
+    /// experiment's defaults), else the environment variable of that exact name.
+    ///
+    /// Use it with `?` in an activity; a missing variable ends the run with outcome `error`.
+    pub fn var(&self, name: &str) -> Result<String, MissingVariable> {
+        if let Ok(v) = std::env::var(name) {
+            return Ok(v);
+        }
+        self.inner
+            .vars
+            .get(name)
+            .cloned()
+            .ok_or_else(|| MissingVariable {
+                name: name.to_owned(),
+            })
+    }
+
+    /// Like [`Context::var`], with a fallback when the variable is not set.
+    pub fn var_or(&self, name: &str, default: &str) -> String {
+        self.var(name).unwrap_or_else(|_| default.to_owned())
+    }
+
+    /// The run's seed. Set `CHAOS_SEED` to replay a run's random choices.
+    pub fn seed(&self) -> u64 {
+        self.inner.seed
+    }
+
+    /// The name of the experiment being run.
+    pub fn experiment(&self) -> &str {
+        &self.inner.experiment
+    }
+
+    /// Runs `f` with the run's random generator. Every random choice of a run should come from
+    /// here so that `CHAOS_SEED` replays it.
+    pub fn with_rng<R>(&self, f: impl FnOnce(&mut SeededRng) -> R) -> R {
+        let mut rng = self.inner.rng.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut rng)
+    }
+}
+
+/// Builds a [`Context`].
+#[derive(Default, Debug)]
+pub struct ContextBuilder {
+    experiment: String,
+    seed: Option<u64>,
+    vars: BTreeMap<String, String>,
+}
+
+impl ContextBuilder {
+    /// Names the experiment the context belongs to.
+    pub fn experiment(mut self, name: impl Into<String>) -> Self {
+        self.experiment = name.into();
+        self
+    }
+
+    /// Sets the run's seed (default: a fresh one).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Gives variable `name` a value; the environment variable of the same name overrides it.
+    pub fn var(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.vars.insert(name.into(), value.into());
+        self
+    }
+
+    /// Gives several variables values.
+    pub fn vars<K: Into<String>, V: Into<String>>(
+        mut self,
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.vars
+            .extend(vars.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self
+    }
+
+    /// Builds the context.
+    pub fn build(self) -> Context {
+        let seed = self.seed.unwrap_or_else(crate::rng::fresh_seed);
+        Context {
+            inner: Arc::new(Inner {
+                experiment: self.experiment,
+                seed,
+                vars: self.vars,
+                rng: Mutex::new(SeededRng::new(seed)),
+            }),
+        }
+    }
+}
+
+/// The seed for a run: `CHAOS_SEED` when set, else a fresh one.
+///
+/// Returns an error naming the bad value when `CHAOS_SEED` is not a number.
+pub fn seed_from_env() -> Result<u64, crate::RunError> {
+    match std::env::var("CHAOS_SEED") {
+        Ok(s) => s.trim().parse().map_err(|_| crate::RunError::BadSeed(s)),
+        Err(_) => Ok(crate::rng::fresh_seed()),
+    }
+}

@@ -1,0 +1,634 @@
+//! The experiment model and its builder: what `#[experiment]` expands into, usable by hand.
+
+use crate::context::Context;
+use crate::error::BoxError;
+use futures_util::future::BoxFuture;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::fmt::Debug;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// When the steady-state hypothesis is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Hypothesis {
+    /// Before the method (a miss skips it: `baseline-not-met`) and after it.
+    #[default]
+    Default,
+    /// Only before the method.
+    BeforeMethodOnly,
+    /// Only after the method.
+    AfterMethodOnly,
+    /// Only while the method runs, sampled every `every`; with `fail_fast` a miss stops the
+    /// method at once (outcome `aborted`).
+    DuringMethodOnly {
+        /// Time between two samples.
+        every: Duration,
+        /// Stop the method at the first miss.
+        fail_fast: bool,
+    },
+    /// Before, during (sampled every `every`) and after the method.
+    Continuously {
+        /// Time between two samples.
+        every: Duration,
+        /// Stop the method at the first miss.
+        fail_fast: bool,
+    },
+}
+
+impl Hypothesis {
+    /// Chaos Toolkit's name of the strategy.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Hypothesis::Default => "default",
+            Hypothesis::BeforeMethodOnly => "before-method-only",
+            Hypothesis::AfterMethodOnly => "after-method-only",
+            Hypothesis::DuringMethodOnly { .. } => "during-method-only",
+            Hypothesis::Continuously { .. } => "continuously",
+        }
+    }
+    /// Whether the hypothesis is checked before the method.
+    pub fn before(&self) -> bool {
+        matches!(
+            self,
+            Hypothesis::Default | Hypothesis::BeforeMethodOnly | Hypothesis::Continuously { .. }
+        )
+    }
+    /// Whether the hypothesis is checked after the method.
+    pub fn after(&self) -> bool {
+        matches!(
+            self,
+            Hypothesis::Default | Hypothesis::AfterMethodOnly | Hypothesis::Continuously { .. }
+        )
+    }
+    /// The sampling period and fail-fast flag when the hypothesis is checked during the method.
+    pub fn during(&self) -> Option<(Duration, bool)> {
+        match *self {
+            Hypothesis::DuringMethodOnly { every, fail_fast }
+            | Hypothesis::Continuously { every, fail_fast } => Some((every, fail_fast)),
+            _ => None,
+        }
+    }
+}
+
+/// When rollbacks run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RollbackStrategy {
+    /// Whenever the method started, whatever happened after (failure, deviation, panic,
+    /// timeout, interrupt).
+    #[default]
+    Always,
+    /// Never (an explicit opt-out).
+    Never,
+    /// Only when the experiment deviated.
+    Deviated,
+}
+
+impl RollbackStrategy {
+    /// The strategy's name as journals write it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RollbackStrategy::Always => "always",
+            RollbackStrategy::Never => "never",
+            RollbackStrategy::Deviated => "deviated",
+        }
+    }
+}
+
+/// Timeout, pauses and background flag of one activity.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ActivityOptions {
+    /// Cancel the activity after this long (it then fails).
+    pub timeout: Option<Duration>,
+    /// Sleep this long before the activity.
+    pub pause_before: Option<Duration>,
+    /// Sleep this long after the activity.
+    pub pause_after: Option<Duration>,
+    /// Run the activity in the background: the method goes on at once, and the activity is
+    /// joined at the end of the method.
+    pub background: bool,
+}
+
+/// What kind of activity an [`Activity`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActivityKind {
+    /// Observes the system; may carry a tolerance.
+    Probe,
+    /// Changes the system.
+    Action,
+    /// Waits.
+    Pause,
+}
+
+/// The value an activity produced, serialized, with its tolerance verdict.
+#[derive(Clone, Debug)]
+pub(crate) struct Produced {
+    pub output: Value,
+    pub tolerance_met: Option<bool>,
+}
+
+pub(crate) type RunFn =
+    Arc<dyn Fn(Context) -> BoxFuture<'static, Result<Produced, BoxError>> + Send + Sync>;
+
+/// One step of an experiment: a probe, an action or a pause, type-erased.
+///
+/// Made from a [`Probe`], an [`Action`] or [`Activity::pause`].
+#[derive(Clone)]
+pub struct Activity {
+    pub(crate) name: String,
+    pub(crate) kind: ActivityKind,
+    pub(crate) options: ActivityOptions,
+    pub(crate) tolerance: Option<String>,
+    pub(crate) run: Option<RunFn>,
+    pub(crate) pause: Option<Duration>,
+}
+
+impl Debug for Activity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Activity")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("options", &self.options)
+            .field("tolerance", &self.tolerance)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Activity {
+    /// A pause of `duration`.
+    ///
+    /// ```
+    /// use chaos_runtime::Activity;
+    /// let p = Activity::pause(std::time::Duration::from_millis(500));
+    /// assert_eq!(p.name(), "pause 500ms");
+    /// ```
+    pub fn pause(duration: Duration) -> Activity {
+        Activity {
+            name: format!("pause {}", crate::time::human(duration)),
+            kind: ActivityKind::Pause,
+            options: ActivityOptions::default(),
+            tolerance: None,
+            run: None,
+            pause: Some(duration),
+        }
+    }
+
+    /// The activity's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Probe, action or pause.
+    pub fn kind(&self) -> ActivityKind {
+        self.kind
+    }
+    /// The activity's options.
+    pub fn options(&self) -> &ActivityOptions {
+        &self.options
+    }
+    /// The tolerance's text, when the activity is a probe with one.
+    pub fn tolerance(&self) -> Option<&str> {
+        self.tolerance.as_deref()
+    }
+
+    /// The activity as the journal's `activity` field describes it (Chaos Toolkit's keys).
+    pub fn describe(&self) -> Value {
+        let mut v = json!({ "type": self.kind, "name": self.name });
+        let m = v.as_object_mut().expect("object");
+        if let Some(t) = &self.tolerance {
+            m.insert("tolerance".into(), json!(t));
+        }
+        if let Some(d) = self.pause {
+            m.insert("seconds".into(), json!(d.as_secs_f64()));
+        }
+        if let Some(t) = self.options.timeout {
+            m.insert("timeout".into(), json!(t.as_secs_f64()));
+        }
+        if self.options.background {
+            m.insert("background".into(), json!(true));
+        }
+        if self.options.pause_before.is_some() || self.options.pause_after.is_some() {
+            let mut p = serde_json::Map::new();
+            if let Some(d) = self.options.pause_before {
+                p.insert("before".into(), json!(d.as_secs_f64()));
+            }
+            if let Some(d) = self.options.pause_after {
+                p.insert("after".into(), json!(d.as_secs_f64()));
+            }
+            m.insert("pauses".into(), Value::Object(p));
+        }
+        if self.kind != ActivityKind::Pause {
+            m.insert("provider".into(), json!({ "type": "rust" }));
+        }
+        v
+    }
+}
+
+macro_rules! option_setters {
+    () => {
+        /// Cancels the activity after `d`; it then fails.
+        pub fn timeout(mut self, d: Duration) -> Self {
+            self.options.timeout = Some(d);
+            self
+        }
+        /// Sleeps `d` before the activity.
+        pub fn pause_before(mut self, d: Duration) -> Self {
+            self.options.pause_before = Some(d);
+            self
+        }
+        /// Sleeps `d` after the activity.
+        pub fn pause_after(mut self, d: Duration) -> Self {
+            self.options.pause_after = Some(d);
+            self
+        }
+        /// Runs the activity in the background (method only): the method goes on at once and
+        /// the activity is joined at the end of the method.
+        pub fn background(mut self) -> Self {
+            self.options.background = true;
+            self
+        }
+    };
+}
+
+type TypedFn<T> = Arc<dyn Fn(Context) -> BoxFuture<'static, Result<T, BoxError>> + Send + Sync>;
+type Check<T> = Arc<dyn Fn(&T) -> bool + Send + Sync>;
+
+/// A probe under construction: observes the system and yields a value of type `T`.
+///
+/// ```
+/// use chaos_runtime::{Probe, Activity};
+/// let probe = Probe::new("answer", |_cx| async { Ok(42u32) })
+///     .tolerance("== 42", |v| *v == 42)
+///     .timeout(std::time::Duration::from_secs(1));
+/// let activity: Activity = probe.into();
+/// assert_eq!(activity.tolerance(), Some("== 42"));
+/// ```
+pub struct Probe<T> {
+    name: String,
+    options: ActivityOptions,
+    run: TypedFn<T>,
+    tolerance: Option<(String, Check<T>)>,
+}
+
+impl<T: Serialize + Send + 'static> Probe<T> {
+    /// A probe named `name` whose value is what `f`'s future yields.
+    pub fn new<F, Fut>(name: impl Into<String>, f: F) -> Self
+    where
+        F: Fn(Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, BoxError>> + Send + 'static,
+    {
+        Probe {
+            name: name.into(),
+            options: ActivityOptions::default(),
+            run: Arc::new(move |cx| Box::pin(f(cx))),
+            tolerance: None,
+        }
+    }
+
+    /// The tolerance: `check` says whether the value is within it; `description` is how the
+    /// journal and the verdict write it (`== 200`, `in 200..300`).
+    pub fn tolerance(
+        mut self,
+        description: impl Into<String>,
+        check: impl Fn(&T) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.tolerance = Some((description.into(), Arc::new(check)));
+        self
+    }
+
+    option_setters!();
+}
+
+impl<T: Serialize + Send + 'static> From<Probe<T>> for Activity {
+    fn from(p: Probe<T>) -> Activity {
+        let (tolerance, check) = match p.tolerance {
+            Some((d, c)) => (Some(d), Some(c)),
+            None => (None, None),
+        };
+        let user = p.run;
+        let run: RunFn = Arc::new(move |cx| {
+            let fut = user(cx);
+            let check = check.clone();
+            Box::pin(async move {
+                let value = fut.await?;
+                let tolerance_met = check.map(|c| c(&value));
+                let output = serde_json::to_value(&value)
+                    .map_err(|e| format!("the probe's value could not be serialized: {e}"))?;
+                Ok(Produced {
+                    output,
+                    tolerance_met,
+                })
+            })
+        });
+        Activity {
+            name: p.name,
+            kind: ActivityKind::Probe,
+            options: p.options,
+            tolerance,
+            run: Some(run),
+            pause: None,
+        }
+    }
+}
+
+/// An action under construction: changes the system; its value (if any) is recorded.
+///
+/// ```
+/// use chaos_runtime::{Action, Activity};
+/// let action: Activity = Action::new("say hello", |_cx| async { Ok("hello") }).into();
+/// assert_eq!(action.name(), "say hello");
+/// ```
+pub struct Action<T> {
+    name: String,
+    options: ActivityOptions,
+    run: TypedFn<T>,
+}
+
+impl<T: Serialize + Send + 'static> Action<T> {
+    /// An action named `name` that runs `f`'s future.
+    pub fn new<F, Fut>(name: impl Into<String>, f: F) -> Self
+    where
+        F: Fn(Context) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, BoxError>> + Send + 'static,
+    {
+        Action {
+            name: name.into(),
+            options: ActivityOptions::default(),
+            run: Arc::new(move |cx| Box::pin(f(cx))),
+        }
+    }
+
+    option_setters!();
+}
+
+impl<T: Serialize + Send + 'static> From<Action<T>> for Activity {
+    fn from(a: Action<T>) -> Activity {
+        let user = a.run;
+        let run: RunFn = Arc::new(move |cx| {
+            let fut = user(cx);
+            Box::pin(async move {
+                let value = fut.await?;
+                let output = serde_json::to_value(&value)
+                    .map_err(|e| format!("the action's value could not be serialized: {e}"))?;
+                Ok(Produced {
+                    output,
+                    tolerance_met: None,
+                })
+            })
+        });
+        Activity {
+            name: a.name,
+            kind: ActivityKind::Action,
+            options: a.options,
+            tolerance: None,
+            run: Some(run),
+            pause: None,
+        }
+    }
+}
+
+/// A hand-built experiment that breaks a rule `#[experiment]` checks at compile time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExperimentError {
+    /// Neither a steady state nor a method.
+    #[error("experiment `{0}` has neither a steady state nor a method")]
+    Empty(String),
+    /// Two activities share a name.
+    #[error("experiment `{experiment}`: two activities are named `{name}`")]
+    DuplicateActivity {
+        /// The experiment.
+        experiment: String,
+        /// The repeated name.
+        name: String,
+    },
+    /// A steady-state activity that is not a probe with a tolerance.
+    #[error("experiment `{experiment}`: steady-state activity `{name}` must be a probe with a tolerance")]
+    SteadyStateWithoutTolerance {
+        /// The experiment.
+        experiment: String,
+        /// The activity.
+        name: String,
+    },
+    /// A background activity outside the method.
+    #[error(
+        "experiment `{experiment}`: activity `{name}` is marked background outside the method"
+    )]
+    BackgroundOutsideMethod {
+        /// The experiment.
+        experiment: String,
+        /// The activity.
+        name: String,
+    },
+    /// A zero sampling period for a hypothesis checked during the method.
+    #[error("experiment `{0}`: the hypothesis sampling period must be greater than zero")]
+    ZeroFrequency(String),
+}
+
+/// A chaos experiment: metadata, a steady-state hypothesis, a method and rollbacks.
+///
+/// Built with [`Experiment::builder`]; run with [`crate::run::Runner`].
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    pub(crate) name: String,
+    pub(crate) title: String,
+    pub(crate) description: Option<String>,
+    pub(crate) tags: Vec<String>,
+    pub(crate) hypothesis: Hypothesis,
+    pub(crate) rollback_strategy: RollbackStrategy,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) steady_state: Vec<Activity>,
+    pub(crate) method: Vec<Activity>,
+    pub(crate) rollbacks: Vec<Activity>,
+}
+
+impl Experiment {
+    /// Starts an experiment named `name` (the harness names it `module::function`).
+    ///
+    /// ```
+    /// use chaos_runtime::{Experiment, Probe, Action, Activity, Hypothesis};
+    /// use std::time::Duration;
+    /// let exp = Experiment::builder("suite::hello")
+    ///     .title("hello answers")
+    ///     .tags(["demo"])
+    ///     .steady_state(Probe::new("up", |_cx| async { Ok(200u16) }).tolerance("== 200", |v| *v == 200))
+    ///     .method(Action::new("poke", |_cx| async { Ok(()) }))
+    ///     .method(Activity::pause(Duration::from_millis(10)))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(exp.name(), "suite::hello");
+    /// assert_eq!(exp.method().len(), 2);
+    /// ```
+    pub fn builder(name: impl Into<String>) -> ExperimentBuilder {
+        let name = name.into();
+        ExperimentBuilder {
+            exp: Experiment {
+                title: name.clone(),
+                name,
+                description: None,
+                tags: Vec::new(),
+                hypothesis: Hypothesis::Default,
+                rollback_strategy: RollbackStrategy::Always,
+                timeout: None,
+                steady_state: Vec::new(),
+                method: Vec::new(),
+                rollbacks: Vec::new(),
+            },
+        }
+    }
+
+    /// The experiment's name (`module::function` for macro-made ones).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Its title.
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+    /// Its tags.
+    pub fn tags(&self) -> &[String] {
+        &self.tags
+    }
+    /// Its hypothesis strategy.
+    pub fn hypothesis(&self) -> Hypothesis {
+        self.hypothesis
+    }
+    /// Its rollback strategy.
+    pub fn rollback_strategy(&self) -> RollbackStrategy {
+        self.rollback_strategy
+    }
+    /// Its timeout.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+    /// The steady-state probes.
+    pub fn steady_state(&self) -> &[Activity] {
+        &self.steady_state
+    }
+    /// The method's activities.
+    pub fn method(&self) -> &[Activity] {
+        &self.method
+    }
+    /// The rollback activities.
+    pub fn rollbacks(&self) -> &[Activity] {
+        &self.rollbacks
+    }
+
+    /// The experiment as the journal's `experiment` field describes it (Chaos Toolkit's keys).
+    pub fn describe(&self) -> Value {
+        let list = |acts: &[Activity]| acts.iter().map(Activity::describe).collect::<Vec<_>>();
+        let mut hyp = json!({ "strategy": self.hypothesis.name() });
+        if let Some((every, fail_fast)) = self.hypothesis.during() {
+            hyp["frequency"] = json!(every.as_secs_f64());
+            hyp["fail_fast"] = json!(fail_fast);
+        }
+        json!({
+            "title": self.title,
+            "description": self.description,
+            "tags": self.tags,
+            "steady-state-hypothesis": { "title": self.title, "probes": list(&self.steady_state) },
+            "method": list(&self.method),
+            "rollbacks": list(&self.rollbacks),
+            "runtime": {
+                "hypothesis": hyp,
+                "rollbacks": { "strategy": self.rollback_strategy.name() },
+                "timeout": self.timeout.map(|t| t.as_secs_f64()),
+            },
+        })
+    }
+}
+
+/// Builds an [`Experiment`]; see [`Experiment::builder`].
+#[derive(Debug)]
+pub struct ExperimentBuilder {
+    exp: Experiment,
+}
+
+impl ExperimentBuilder {
+    /// Sets the title (default: the name).
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.exp.title = title.into();
+        self
+    }
+    /// Sets the description.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.exp.description = Some(description.into());
+        self
+    }
+    /// Adds tags.
+    pub fn tags<S: Into<String>>(mut self, tags: impl IntoIterator<Item = S>) -> Self {
+        self.exp.tags.extend(tags.into_iter().map(Into::into));
+        self
+    }
+    /// Sets the hypothesis strategy.
+    pub fn hypothesis(mut self, h: Hypothesis) -> Self {
+        self.exp.hypothesis = h;
+        self
+    }
+    /// Sets the rollback strategy.
+    pub fn rollbacks(mut self, r: RollbackStrategy) -> Self {
+        self.exp.rollback_strategy = r;
+        self
+    }
+    /// Sets the experiment timeout: past it the run is cancelled (outcome `aborted`) and the
+    /// rollbacks run.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.exp.timeout = Some(d);
+        self
+    }
+    /// Adds a steady-state probe (it needs a tolerance).
+    pub fn steady_state(mut self, probe: impl Into<Activity>) -> Self {
+        self.exp.steady_state.push(probe.into());
+        self
+    }
+    /// Adds a method activity.
+    pub fn method(mut self, activity: impl Into<Activity>) -> Self {
+        self.exp.method.push(activity.into());
+        self
+    }
+    /// Adds a rollback activity.
+    pub fn rollback(mut self, activity: impl Into<Activity>) -> Self {
+        self.exp.rollbacks.push(activity.into());
+        self
+    }
+
+    /// Checks the experiment and returns it.
+    pub fn build(self) -> Result<Experiment, ExperimentError> {
+        let e = self.exp;
+        let err_name = || e.name.clone();
+        if e.steady_state.is_empty() && e.method.is_empty() {
+            return Err(ExperimentError::Empty(err_name()));
+        }
+        if let Some((every, _)) = e.hypothesis.during() {
+            if every.is_zero() {
+                return Err(ExperimentError::ZeroFrequency(err_name()));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for a in e.steady_state.iter().chain(&e.method).chain(&e.rollbacks) {
+            if a.kind != ActivityKind::Pause && !seen.insert(a.name.as_str()) {
+                return Err(ExperimentError::DuplicateActivity {
+                    experiment: err_name(),
+                    name: a.name.clone(),
+                });
+            }
+        }
+        for a in &e.steady_state {
+            if a.kind != ActivityKind::Probe || a.tolerance.is_none() {
+                return Err(ExperimentError::SteadyStateWithoutTolerance {
+                    experiment: err_name(),
+                    name: a.name.clone(),
+                });
+            }
+        }
+        for a in e.steady_state.iter().chain(&e.rollbacks) {
+            if a.options.background {
+                return Err(ExperimentError::BackgroundOutsideMethod {
+                    experiment: err_name(),
+                    name: a.name.clone(),
+                });
+            }
+        }
+        Ok(e)
+    }
+}
