@@ -80,7 +80,7 @@ pub(crate) fn render(r: &RunReport, journal: &Path) -> String {
 pub(crate) fn render_broken(name: &str, why: Option<&serde_json::Value>, journal: &Path) -> String {
     let why = why.and_then(|v| v.as_str()).unwrap_or("unknown");
     format!(
-        "experiment `{name}` ended `error` (exit code 15)\n  cause:      {why}\n  rollbacks:  not run (the method did not start)\n  journal:    {}",
+        "experiment `{name}` ended `error` (exit code 15)\n  cause:      {why}\n  rollbacks:  not run (the run did not start or broke before its method)\n  journal:    {}",
         journal.display()
     )
 }

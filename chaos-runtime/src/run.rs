@@ -90,6 +90,7 @@ struct State {
     deviations: Vec<Finding>,
     failures: Vec<Finding>,
     rollback_failures: Vec<Finding>,
+    cancelled: Vec<Finding>,
     fail_fast: bool,
     in_flight: Vec<InFlight>,
     next_id: u64,
@@ -196,6 +197,7 @@ impl Run<'_> {
             &st.baseline,
             &st.failures,
             &st.deviations,
+            &st.cancelled,
             &st.rollback_failures,
         ] {
             findings.extend(list.iter().cloned());
@@ -518,6 +520,7 @@ impl Run<'_> {
                 elapsed: f.started.elapsed(),
             };
             let record = make_record(&f.activity, executed);
+            self.state().cancelled.push(finding(f.phase, &record));
             self.bus.emit(EventKind::ActivityCompleted {
                 phase: f.phase,
                 record: Arc::new(record),

@@ -1,0 +1,244 @@
+//! Experiments that end in each of the eight outcomes, and in the edge cases the integration
+//! tests check. Run by `tests/outcomes.rs` as a subprocess, one experiment at a time.
+
+use chaos_harness::prelude::*;
+use chaos_tests::count;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+static BROKEN: AtomicU32 = AtomicU32::new(0);
+
+#[experiment(title = "everything holds")]
+async fn passed(cx: &Context) {
+    steady_state! {
+        probe "one is one" { 1 } => == 1;
+    }
+    method! {
+        action "count method" { count(cx, "method")? };
+    }
+    rollback! {
+        action "count rollback" { count(cx, "rollback")? };
+    }
+}
+
+#[experiment]
+async fn baseline_not_met(cx: &Context) {
+    steady_state! {
+        probe "first misses" { 2 } => == 1;
+        probe "second holds" { "ok".to_string() } => == "ok";
+        probe "third misses" { 7u64 } => in 1..5;
+    }
+    method! {
+        action "count method" { count(cx, "method")? };
+    }
+    rollback! {
+        action "count rollback" { count(cx, "rollback")? };
+    }
+}
+
+#[experiment]
+async fn deviated(cx: &Context) {
+    steady_state! {
+        probe "nothing is broken" { BROKEN.load(Ordering::SeqCst) } => == 0;
+    }
+    method! {
+        action "break something" { BROKEN.store(1, Ordering::SeqCst) };
+    }
+    rollback! {
+        action "count rollback" { count(cx, "rollback")? };
+    }
+}
+
+#[experiment]
+async fn method_probe_deviates(cx: &Context) {
+    method! {
+        probe "latency" { 750u32 } => < 500;
+        action "count method" { count(cx, "method")? };
+    }
+    rollback! {
+        action "count rollback" { count(cx, "rollback")? };
+    }
+}
+
+#[experiment]
+async fn activity_failed(cx: &Context) {
+    steady_state! {
+        probe "one is one" { 1 } => == 1;
+    }
+    method! {
+        action "fails" { Err::<(), _>(std::io::Error::other("connection refused by target"))? };
+        action "never runs" { count(cx, "after_failure")? };
+    }
+    rollback! {
+        action "count rollback" { count(cx, "rollback")? };
+    }
+}
+
+#[experiment]
+async fn rollback_failed(cx: &Context) {
+    method! {
+        action "count method" { count(cx, "method")? };
+    }
+    rollback! {
+        action "rollback fails" { Err::<(), _>(std::io::Error::other("could not restore replicas"))? };
+        action "second rollback still runs" { count(cx, "rollback")? };
+    }
+}
+
+#[experiment(timeout = 300ms)]
+async fn aborted(cx: &Context) {
+    method! {
+        action "hangs" { tokio::time::sleep(Duration::from_secs(30)).await };
+    }
+    rollback! {
+        action "count rollback" { count(cx, "rollback")? };
+    }
+}
+
+#[experiment(hypothesis = continuously(every = 50ms, fail_fast))]
+async fn aborted_fail_fast(cx: &Context) {
+    steady_state! {
+        probe "nothing is broken" { BROKEN.load(Ordering::SeqCst) } => == 0;
+    }
+    method! {
+        pause 100ms;
+        action "break something" { BROKEN.store(1, Ordering::SeqCst) };
+        pause 10s;
+        action "never runs" { count(cx, "after_fail_fast")? };
+    }
+    rollback! {
+        action "count rollback" { count(cx, "rollback")? };
+    }
+}
+
+#[experiment]
+async fn interrupted(cx: &Context) {
+    method! {
+        action "mark started, then hang" {
+            count(cx, "started")?;
+            tokio::time::sleep(Duration::from_secs(30)).await
+        };
+    }
+    rollback! {
+        action "count rollback" { count(cx, "rollback")? };
+    }
+}
+
+#[experiment]
+async fn error(cx: &Context) {
+    steady_state! {
+        probe "needs a variable" { cx.var("CHAOS_FIXTURE_NOT_SET")?.len() } => > 0;
+    }
+    method! {
+        action "count method" { count(cx, "method")? };
+    }
+    rollback! {
+        action "count rollback" { count(cx, "rollback")? };
+    }
+}
+
+#[experiment]
+async fn error_in_method(cx: &Context) {
+    method! {
+        action "count method" { count(cx, "method")? };
+        action "needs a variable" { cx.var("CHAOS_FIXTURE_NOT_SET")? };
+    }
+    rollback! {
+        action "count rollback" { count(cx, "rollback")? };
+    }
+}
+
+#[experiment]
+async fn activity_timeout(cx: &Context) {
+    method! {
+        action "sleeps past its timeout" [timeout = 200ms] { tokio::time::sleep(Duration::from_secs(5)).await };
+    }
+    rollback! {
+        action "count rollback" { count(cx, "rollback")? };
+    }
+}
+
+#[experiment]
+async fn panicking_action(cx: &Context) {
+    method! {
+        action "panics" {
+            let v: Vec<u32> = Vec::new();
+            if v.is_empty() { panic!("the target vanished") }
+        };
+    }
+    rollback! {
+        action "count rollback" { count(cx, "rollback")? };
+    }
+}
+
+#[experiment(rollbacks = never)]
+async fn rollbacks_never(cx: &Context) {
+    method! {
+        action "fails" { Err::<(), _>(std::io::Error::other("boom"))? };
+    }
+    rollback! {
+        action "count rollback" { count(cx, "rollback")? };
+    }
+}
+
+#[experiment(rollbacks = deviated)]
+async fn rollbacks_deviated_only(cx: &Context) {
+    method! {
+        action "count method" { count(cx, "method")? };
+    }
+    rollback! {
+        action "count rollback" { count(cx, "rollback")? };
+    }
+}
+
+#[experiment]
+async fn background_joined(cx: &Context) {
+    method! {
+        action "slow in the background" [background] {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            count(cx, "background")?
+        };
+        action "foreground" { count(cx, "foreground")? };
+    }
+}
+
+#[experiment(hypothesis = during_method_only(every = 50ms))]
+async fn sampled_during(cx: &Context) {
+    steady_state! {
+        probe "one is one" { 1 } => == 1;
+    }
+    method! {
+        action "count method" { count(cx, "method")? };
+        pause 320ms;
+    }
+}
+
+#[experiment(expect = activity_failed)]
+async fn expected_failure(cx: &Context) {
+    method! {
+        action "fails" { Err::<(), _>(std::io::Error::other("boom"))? };
+    }
+}
+
+#[experiment(expect = deviated)]
+async fn expectation_missed(cx: &Context) {
+    method! {
+        action "count method" { count(cx, "method")? };
+    }
+}
+
+#[experiment(ignore = "needs a cluster")]
+async fn ignored(cx: &Context) {
+    method! {
+        action "count method" { count(cx, "method")? };
+    }
+}
+
+#[experiment]
+async fn seeded(cx: &Context) {
+    method! {
+        action "draw" { cx.with_rng(|r| r.choose_indices(100, 3)) };
+    }
+}
+
+chaos_harness::main!();

@@ -1,0 +1,510 @@
+//! Runs the outcome fixtures (`src/bin/outcome-fixtures.rs`) as subprocesses and checks, for
+//! each of the eight outcomes, the exit code, the verdict, the journal and how many times the
+//! rollbacks ran.
+
+use chaos_tests::{command, result, run_exact, RunResult};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+const EXE: &str = env!("CARGO_BIN_EXE_outcome-fixtures");
+
+fn run(name: &str) -> RunResult {
+    run_with(name, &[])
+}
+
+fn run_with(name: &str, env: &[(&str, &str)]) -> RunResult {
+    let tmp = tempfile::tempdir().expect("tempdir").keep();
+    run_exact(EXE, &tmp, &format!("outcome_fixtures::{name}"), env)
+}
+
+/// Checks what every failing outcome shares: exit code, verdict header, journal fields.
+fn check_outcome(r: &RunResult, name: &str, outcome: &str, code: i32, status: &str) -> Value {
+    let full = format!("outcome_fixtures::{name}");
+    assert_eq!(
+        r.code,
+        Some(code),
+        "exit code of {name}\n{}",
+        r.all_output()
+    );
+    if outcome != "passed" {
+        let header = format!("experiment `{full}` ended `{outcome}` (exit code {code})");
+        assert!(
+            r.stdout.contains(&header),
+            "verdict header missing: {header}\n{}",
+            r.all_output()
+        );
+        assert!(r.stdout.contains("  seed:       "), "{}", r.stdout);
+        assert!(
+            r.stdout.contains(&format!(
+                "  journal:    {}",
+                r.journal_dir
+                    .join(format!("{}.json", full.replace("::", "__")))
+                    .display()
+            )),
+            "{}",
+            r.stdout
+        );
+    }
+    let j = r.journal(&full);
+    assert_eq!(j["outcome"], outcome);
+    assert_eq!(j["status"], status);
+    assert_eq!(j["name"], full);
+    assert_eq!(j["generator"], "chaos-harness");
+    assert!(j["generator_version"].is_string());
+    assert!(j["seed"].is_u64());
+    for key in [
+        "platform",
+        "node",
+        "experiment",
+        "start",
+        "end",
+        "duration",
+        "deviated",
+        "steady_states",
+        "run",
+        "rollbacks",
+    ] {
+        assert!(j.get(key).is_some(), "journal key {key} missing");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&r.journal_dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "temporary journal files left: {leftovers:?}"
+    );
+    j
+}
+
+#[test]
+fn passed() {
+    let r = run("passed");
+    let j = check_outcome(&r, "passed", "passed", 0, "completed");
+    assert_eq!(j["deviated"], false);
+    assert_eq!(j["steady_states"]["before"]["steady_state_met"], true);
+    assert_eq!(j["steady_states"]["after"]["steady_state_met"], true);
+    assert_eq!(
+        j["steady_states"]["before"]["probes"][0]["tolerance_met"],
+        true
+    );
+    assert_eq!(j["steady_states"]["before"]["probes"][0]["output"], 1);
+    assert_eq!(j["run"][0]["status"], "succeeded");
+    assert_eq!(r.count("method"), 1);
+    assert_eq!(
+        r.count("rollback"),
+        1,
+        "rollbacks run once when the method started"
+    );
+    assert!(
+        r.stdout.contains("test result: ok. 1 passed"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn baseline_not_met_evaluates_every_probe_and_skips_the_method() {
+    let r = run("baseline_not_met");
+    let j = check_outcome(&r, "baseline_not_met", "baseline-not-met", 10, "failed");
+    let probes = j["steady_states"]["before"]["probes"].as_array().unwrap();
+    assert_eq!(probes.len(), 3, "every steady-state probe is evaluated");
+    let met: Vec<_> = probes.iter().map(|p| p["tolerance_met"].clone()).collect();
+    assert_eq!(
+        met,
+        vec![Value::from(false), Value::from(true), Value::from(false)]
+    );
+    assert_eq!(j["steady_states"]["before"]["steady_state_met"], false);
+    assert!(j["steady_states"]["after"].is_null());
+    assert!(j["run"].as_array().unwrap().is_empty());
+    assert_eq!(r.count("method"), 0);
+    assert_eq!(
+        r.count("rollback"),
+        0,
+        "no rollbacks when the method did not start"
+    );
+    for line in [
+        "  phase:      steady state before the method",
+        "  activity:   probe \"first misses\"",
+        "  value:      2",
+        "  tolerance:  == 1",
+        "  activity:   probe \"third misses\"",
+        "  tolerance:  in 1..5",
+        "  rollbacks:  not run (the method did not start)",
+    ] {
+        assert!(
+            r.stdout.contains(line),
+            "verdict lacks {line:?}\n{}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
+fn deviated_after_the_method() {
+    let r = run("deviated");
+    let j = check_outcome(&r, "deviated", "deviated", 11, "completed");
+    assert_eq!(j["deviated"], true);
+    assert_eq!(j["steady_states"]["before"]["steady_state_met"], true);
+    assert_eq!(j["steady_states"]["after"]["steady_state_met"], false);
+    assert_eq!(j["steady_states"]["after"]["probes"][0]["output"], 1);
+    assert_eq!(r.count("rollback"), 1);
+    assert!(
+        r.stdout
+            .contains("  phase:      steady state after the method"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("  value:      1\n  tolerance:  == 0"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("  rollbacks:  \"count rollback\" succeeded"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn method_probe_missing_its_tolerance_deviates() {
+    let r = run("method_probe_deviates");
+    let j = check_outcome(&r, "method_probe_deviates", "deviated", 11, "completed");
+    assert_eq!(j["run"][0]["tolerance_met"], false);
+    assert_eq!(j["run"][0]["output"], 750);
+    assert_eq!(r.count("method"), 1, "a deviation does not stop the method");
+    assert_eq!(r.count("rollback"), 1);
+    assert!(
+        r.stdout.contains("  value:      750\n  tolerance:  < 500"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn activity_failed_stops_the_method_and_rolls_back() {
+    let r = run("activity_failed");
+    let j = check_outcome(&r, "activity_failed", "activity-failed", 12, "failed");
+    assert_eq!(j["run"][0]["status"], "failed");
+    assert_eq!(
+        j["run"][0]["exception"][0],
+        "error: connection refused by target"
+    );
+    assert_eq!(
+        j["run"].as_array().unwrap().len(),
+        1,
+        "the method stops at the failure"
+    );
+    assert_eq!(r.count("after_failure"), 0);
+    assert_eq!(r.count("rollback"), 1);
+    assert!(
+        r.stdout.contains(
+            "  activity:   action \"fails\"\n  failure:    error: connection refused by target"
+        ),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn rollback_failed_runs_every_rollback() {
+    let r = run("rollback_failed");
+    let j = check_outcome(&r, "rollback_failed", "rollback-failed", 13, "failed");
+    let rb = j["rollbacks"].as_array().unwrap();
+    assert_eq!(rb.len(), 2);
+    assert_eq!(rb[0]["status"], "failed");
+    assert_eq!(rb[1]["status"], "succeeded");
+    assert_eq!(r.count("rollback"), 1);
+    assert!(
+        r.stdout
+            .contains("\"rollback fails\" failed: error: could not restore replicas"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("  phase:      rollbacks"), "{}", r.stdout);
+}
+
+#[test]
+fn aborted_by_the_experiment_timeout() {
+    let started = Instant::now();
+    let r = run("aborted");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the timeout cancels the hanging action"
+    );
+    let j = check_outcome(&r, "aborted", "aborted", 14, "aborted");
+    assert_eq!(j["run"][0]["status"], "failed");
+    assert_eq!(
+        j["run"][0]["exception"][0],
+        "error: cancelled by the experiment timeout (300ms)"
+    );
+    assert_eq!(r.count("rollback"), 1, "rollbacks run after the timeout");
+    assert!(
+        r.stdout
+            .contains("  stopped by: the experiment timeout (300ms)"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn aborted_by_fail_fast() {
+    let started = Instant::now();
+    let r = run("aborted_fail_fast");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "fail-fast stops the method at once"
+    );
+    let j = check_outcome(&r, "aborted_fail_fast", "aborted", 14, "aborted");
+    assert_eq!(j["deviated"], true);
+    let during = j["steady_states"]["during"].as_array().unwrap();
+    assert!(during.len() >= 2, "{during:?}");
+    assert_eq!(during.last().unwrap()["steady_state_met"], false);
+    assert_eq!(r.count("after_fail_fast"), 0);
+    assert_eq!(r.count("rollback"), 1);
+    assert!(
+        j["steady_states"]["after"].is_null(),
+        "no after-check once fail-fast stopped the run"
+    );
+}
+
+#[test]
+fn interrupted_by_a_signal_runs_rollbacks() {
+    let tmp = tempfile::tempdir().unwrap().keep();
+    let (mut cmd, jd, cd) = command(EXE, &tmp);
+    cmd.args(["--exact", "outcome_fixtures::interrupted"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let started = cd.join("started.count");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !started.exists() {
+        assert!(Instant::now() < deadline, "the method never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let r = result(out, jd, cd);
+    let j = check_outcome(&r, "interrupted", "interrupted", 130, "interrupted");
+    assert_eq!(j["run"][0]["exception"][0], "error: cancelled by a signal");
+    assert_eq!(r.count("rollback"), 1);
+    assert!(r.stdout.contains("  stopped by: a signal"), "{}", r.stdout);
+}
+
+#[test]
+fn error_names_the_missing_variable() {
+    let r = run("error");
+    check_outcome(&r, "error", "error", 15, "failed");
+    assert!(
+        r.stdout
+            .contains("variable `CHAOS_FIXTURE_NOT_SET` is not set"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.count("method"), 0);
+    assert_eq!(r.count("rollback"), 0);
+}
+
+#[test]
+fn error_in_the_method_still_rolls_back() {
+    let r = run("error_in_method");
+    check_outcome(&r, "error_in_method", "error", 15, "failed");
+    assert!(
+        r.stdout
+            .contains("variable `CHAOS_FIXTURE_NOT_SET` is not set"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.count("method"), 1);
+    assert_eq!(r.count("rollback"), 1);
+}
+
+#[test]
+fn a_bad_seed_is_an_error_that_names_it() {
+    let r = run_with("passed", &[("CHAOS_SEED", "not-a-number")]);
+    assert_eq!(r.code, Some(15), "{}", r.all_output());
+    let j = r.journal("outcome_fixtures::passed");
+    assert_eq!(j["outcome"], "error");
+    assert_eq!(j["status"], "failed");
+    assert!(
+        r.stdout
+            .contains("CHAOS_SEED=`not-a-number` is not a number"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.count("method"), 0);
+}
+
+#[test]
+fn activity_timeout_cuts_off_near_the_timeout() {
+    let r = run("activity_timeout");
+    let j = check_outcome(&r, "activity_timeout", "activity-failed", 12, "failed");
+    let d = j["run"][0]["duration"].as_f64().unwrap();
+    assert!(
+        (0.19..0.7).contains(&d),
+        "cut off after {d}s, timeout 200ms"
+    );
+    assert_eq!(j["run"][0]["exception"][0], "timed out after 200ms");
+    assert_eq!(r.count("rollback"), 1);
+}
+
+#[test]
+fn panicking_action_fails_and_rolls_back() {
+    let r = run("panicking_action");
+    let j = check_outcome(&r, "panicking_action", "activity-failed", 12, "failed");
+    assert_eq!(j["run"][0]["exception"][0], "panicked: the target vanished");
+    assert_eq!(r.count("rollback"), 1);
+    assert!(
+        r.stdout
+            .contains("  failure:    panicked: the target vanished"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn rollback_strategies_opt_out() {
+    let r = run("rollbacks_never");
+    check_outcome(&r, "rollbacks_never", "activity-failed", 12, "failed");
+    assert_eq!(r.count("rollback"), 0);
+    assert!(
+        r.stdout
+            .contains("  rollbacks:  not run (rollbacks = never)"),
+        "{}",
+        r.stdout
+    );
+
+    let r = run("rollbacks_deviated_only");
+    check_outcome(&r, "rollbacks_deviated_only", "passed", 0, "completed");
+    assert_eq!(r.count("method"), 1);
+    assert_eq!(r.count("rollback"), 0);
+}
+
+#[test]
+fn background_activities_are_joined_at_the_end_of_the_method() {
+    let r = run("background_joined");
+    let j = check_outcome(&r, "background_joined", "passed", 0, "completed");
+    assert_eq!(r.count("background"), 1, "joined before the run ended");
+    assert_eq!(r.count("foreground"), 1);
+    let run = j["run"].as_array().unwrap();
+    let bg = run
+        .iter()
+        .find(|a| a["activity"]["name"] == "slow in the background")
+        .unwrap();
+    assert_eq!(bg["activity"]["background"], true);
+    assert!(bg["duration"].as_f64().unwrap() >= 0.3);
+}
+
+#[test]
+fn hypothesis_is_sampled_during_the_method() {
+    let r = run("sampled_during");
+    let j = check_outcome(&r, "sampled_during", "passed", 0, "completed");
+    let during = j["steady_states"]["during"].as_array().unwrap();
+    // 320 ms of method sampled every 50 ms: a sample at 0, 50, ..., 300 ms.
+    assert!((5..=9).contains(&during.len()), "{} samples", during.len());
+    assert!(j["steady_states"]["before"].is_null());
+    assert!(j["steady_states"]["after"].is_null());
+}
+
+#[test]
+fn expect_passes_only_on_the_expected_outcome() {
+    let r = run("expected_failure");
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    assert_eq!(
+        r.journal("outcome_fixtures::expected_failure")["outcome"],
+        "activity-failed"
+    );
+
+    let r = run("expectation_missed");
+    assert_eq!(r.code, Some(101), "{}", r.all_output());
+    assert!(
+        r.stdout
+            .contains("expected outcome `deviated` (expect = deviated), got `passed`"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn ignored_experiments_run_only_when_asked() {
+    let r = run("ignored");
+    assert_eq!(r.code, Some(0));
+    assert!(r.stdout.contains("1 ignored"), "{}", r.stdout);
+    assert_eq!(r.count("method"), 0);
+    let tmp = tempfile::tempdir().unwrap().keep();
+    let (mut cmd, jd, cd) = command(EXE, &tmp);
+    let out = cmd
+        .args(["--ignored", "--exact", "outcome_fixtures::ignored"])
+        .output()
+        .unwrap();
+    let r = result(out, jd, cd);
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    assert_eq!(r.count("method"), 1);
+}
+
+#[test]
+fn seed_replays_the_same_choices() {
+    let draw = |seed: Option<&str>| {
+        let r = match seed {
+            Some(s) => run_with("seeded", &[("CHAOS_SEED", s)]),
+            None => run("seeded"),
+        };
+        let j = r.journal("outcome_fixtures::seeded");
+        (j["seed"].clone(), j["run"][0]["output"].clone())
+    };
+    let (seed_a, a) = draw(Some("424242"));
+    let (_, b) = draw(Some("424242"));
+    assert_eq!(seed_a, 424242);
+    assert_eq!(a, b, "same seed, same choice");
+    let (seed_c, c) = draw(None);
+    let (_, replay) = draw(Some(&seed_c.to_string()));
+    assert_eq!(c, replay, "a printed seed replays the run");
+}
+
+#[test]
+fn several_failures_exit_with_the_most_severe_outcome() {
+    let tmp = tempfile::tempdir().unwrap().keep();
+    let (mut cmd, jd, cd) = command(EXE, &tmp);
+    // Selects `rollback_failed` (13), `rollbacks_never` (12), `rollbacks_deviated_only` (passes).
+    let out = cmd.args(["rollback"]).output().unwrap();
+    let r = result(out, jd, cd);
+    assert!(r.stdout.contains("2 failed"), "{}", r.all_output());
+    assert_eq!(r.code, Some(13), "{}", r.all_output());
+}
+
+#[test]
+fn list_is_clean_name_colon_test_lines_in_order() {
+    let out = std::process::Command::new(EXE)
+        .arg("--list")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let names: Vec<&str> = stdout
+        .lines()
+        .map(|l| {
+            l.strip_suffix(": test")
+                .unwrap_or_else(|| panic!("not a `name: test` line: {l:?}"))
+        })
+        .collect();
+    assert!(names.len() >= 20);
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "trials are sorted by name");
+    assert!(names.iter().all(|n| n.starts_with("outcome_fixtures::")));
+    let out = std::process::Command::new(EXE)
+        .args(["--list", "--ignored"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "outcome_fixtures::ignored: test\n"
+    );
+}
