@@ -56,25 +56,13 @@ pub fn journal_path(name: &str) -> PathBuf {
 #[doc(hidden)]
 pub fn run_main(file: &'static str, snapshot: fn(&str, &serde_json::Value)) -> ExitCode {
     let args = Arguments::from_args();
-    let mut regs: Vec<&'static Registration> = registered().collect();
-    if regs.is_empty() {
-        eprintln!("error: no experiments are registered in this test target ({file}): add an `#[experiment]` function");
-        return ExitCode::from(2);
-    }
-    regs.sort_by_key(|r| r.name());
-    for pair in regs.windows(2) {
-        if pair[0].name() == pair[1].name() {
-            eprintln!(
-                "error: two experiments are named `{}` ({}:{} and {}:{})",
-                pair[0].name(),
-                pair[0].file,
-                pair[0].line,
-                pair[1].file,
-                pair[1].line
-            );
+    let regs = match trial_order(registered().collect(), file) {
+        Ok(regs) => regs,
+        Err(e) => {
+            eprintln!("error: {e}");
             return ExitCode::from(2);
         }
-    }
+    };
     let verbose =
         args.nocapture || std::env::var("CHAOS_PROGRESS").is_ok_and(|v| !v.is_empty() && v != "0");
     let trials = regs
@@ -95,6 +83,32 @@ pub fn run_main(file: &'static str, snapshot: fn(&str, &serde_json::Value)) -> E
         .map(|&(_, code)| code)
         .unwrap_or(OTHER_FAILURE);
     ExitCode::from(code)
+}
+
+/// Sorts registrations by trial name; rejects an empty registry and duplicate names.
+fn trial_order(
+    mut regs: Vec<&'static Registration>,
+    file: &str,
+) -> Result<Vec<&'static Registration>, String> {
+    if regs.is_empty() {
+        return Err(format!(
+            "no experiments are registered in this test target ({file}): add an `#[experiment]` function"
+        ));
+    }
+    regs.sort_by_key(|r| r.name());
+    for pair in regs.windows(2) {
+        if pair[0].name() == pair[1].name() {
+            return Err(format!(
+                "two experiments are named `{}` ({}:{} and {}:{})",
+                pair[0].name(),
+                pair[0].file,
+                pair[0].line,
+                pair[1].file,
+                pair[1].line
+            ));
+        }
+    }
+    Ok(regs)
 }
 
 fn run_trial(
@@ -203,4 +217,45 @@ fn check_snapshot(
             chaos_runtime::error::ActivityFailure::from_panic(panic)
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chaos_runtime::{Action, Experiment, ExperimentError};
+
+    fn build() -> Result<Experiment, ExperimentError> {
+        Experiment::builder("m::f")
+            .method(Action::new("a", |_| async { Ok(()) }))
+            .build()
+    }
+
+    fn reg(module_path: &'static str, function: &'static str, line: u32) -> &'static Registration {
+        Box::leak(Box::new(Registration {
+            module_path,
+            function,
+            ignore: None,
+            expect: Outcome::Passed,
+            snapshot: false,
+            file: "suite.rs",
+            line,
+            build,
+        }))
+    }
+
+    #[test]
+    fn trials_are_sorted_and_duplicates_rejected() {
+        let sorted =
+            trial_order(vec![reg("suite", "b", 1), reg("suite", "a", 2)], "suite.rs").unwrap();
+        let names: Vec<_> = sorted.iter().map(|r| r.name()).collect();
+        assert_eq!(names, ["suite::a", "suite::b"]);
+        let err =
+            trial_order(vec![reg("suite", "a", 1), reg("suite", "a", 9)], "suite.rs").unwrap_err();
+        assert_eq!(
+            err,
+            "two experiments are named `suite::a` (suite.rs:1 and suite.rs:9)"
+        );
+        let err = trial_order(Vec::new(), "suite.rs").unwrap_err();
+        assert!(err.starts_with("no experiments are registered in this test target (suite.rs)"));
+    }
 }

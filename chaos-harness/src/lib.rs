@@ -51,6 +51,9 @@ pub use chaos_runtime::{
 };
 pub use harness::{journal_dir, journal_path};
 
+/// The engine: model, builder, runner, events, journal and targets.
+pub use chaos_runtime as runtime;
+
 /// Everything an experiment file needs: `use chaos_harness::prelude::*;`.
 pub mod prelude {
     pub use crate::experiment;

@@ -159,7 +159,7 @@ fn activity(a: &ActivitySpec, cx: &syn::Ident) -> TokenStream {
             quote_spanned! {span=>
                 __c::Probe::new(#name, move |#cx: __c::Context| async move {
                     #[allow(unused_variables)] let #cx = &#cx;
-                    let __value = #block;
+                    #[allow(clippy::let_unit_value)] let __value = #block;
                     ::core::result::Result::<_, __c::BoxError>::Ok(__value)
                 })#tol #opts
             }
@@ -174,7 +174,7 @@ fn activity(a: &ActivitySpec, cx: &syn::Ident) -> TokenStream {
             quote_spanned! {span=>
                 __c::Action::new(#name, move |#cx: __c::Context| async move {
                     #[allow(unused_variables)] let #cx = &#cx;
-                    let __value = #block;
+                    #[allow(clippy::let_unit_value)] let __value = #block;
                     ::core::result::Result::<_, __c::BoxError>::Ok(__value)
                 }) #opts
             }

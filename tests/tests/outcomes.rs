@@ -508,3 +508,16 @@ fn list_is_clean_name_colon_test_lines_in_order() {
         "outcome_fixtures::ignored: test\n"
     );
 }
+
+#[test]
+fn an_empty_registry_is_rejected() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_empty-harness"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no experiments are registered in this test target"),
+        "{stderr}"
+    );
+}
