@@ -632,3 +632,87 @@ impl ExperimentBuilder {
         Ok(e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn action(name: &str) -> Activity {
+        Action::new(name, |_| async { Ok(()) }).into()
+    }
+
+    #[test]
+    fn builder_rejects_what_the_macro_rejects() {
+        let e = Experiment::builder("t::empty").build().unwrap_err();
+        assert_eq!(e, ExperimentError::Empty("t::empty".into()));
+
+        let e = Experiment::builder("t::dup")
+            .method(action("a"))
+            .rollback(action("a"))
+            .build()
+            .unwrap_err();
+        assert!(matches!(e, ExperimentError::DuplicateActivity { ref name, .. } if name == "a"));
+
+        let e = Experiment::builder("t::tol")
+            .steady_state(Probe::new("p", |_| async { Ok(1) }))
+            .build()
+            .unwrap_err();
+        assert!(matches!(e, ExperimentError::SteadyStateWithoutTolerance { .. }));
+
+        let e = Experiment::builder("t::bg")
+            .method(action("m"))
+            .rollback(Action::new("r", |_| async { Ok(()) }).background())
+            .build()
+            .unwrap_err();
+        assert!(matches!(e, ExperimentError::BackgroundOutsideMethod { .. }));
+
+        let e = Experiment::builder("t::freq")
+            .hypothesis(Hypothesis::Continuously {
+                every: Duration::ZERO,
+                fail_fast: false,
+            })
+            .method(action("m"))
+            .build()
+            .unwrap_err();
+        assert_eq!(e, ExperimentError::ZeroFrequency("t::freq".into()));
+
+        // Pauses may repeat: they are not named by the user.
+        Experiment::builder("t::pauses")
+            .method(Activity::pause(Duration::from_millis(1)))
+            .method(Activity::pause(Duration::from_millis(1)))
+            .build()
+            .unwrap();
+    }
+
+    #[test]
+    fn describe_uses_chaos_toolkit_keys() {
+        let exp = Experiment::builder("t::d")
+            .title("T")
+            .tags(["x"])
+            .hypothesis(Hypothesis::DuringMethodOnly {
+                every: Duration::from_millis(250),
+                fail_fast: true,
+            })
+            .steady_state(
+                Probe::new("p", |_| async { Ok(1) })
+                    .tolerance("== 1", |v| *v == 1)
+                    .timeout(Duration::from_secs(3)),
+            )
+            .method(
+                Action::new("a", |_| async { Ok(()) })
+                    .pause_before(Duration::from_millis(100))
+                    .background(),
+            )
+            .build()
+            .unwrap();
+        let d = exp.describe();
+        assert_eq!(d["title"], "T");
+        assert_eq!(d["steady-state-hypothesis"]["probes"][0]["tolerance"], "== 1");
+        assert_eq!(d["steady-state-hypothesis"]["probes"][0]["timeout"], 3.0);
+        assert_eq!(d["method"][0]["pauses"]["before"], 0.1);
+        assert_eq!(d["method"][0]["background"], true);
+        assert_eq!(d["runtime"]["hypothesis"]["strategy"], "during-method-only");
+        assert_eq!(d["runtime"]["hypothesis"]["frequency"], 0.25);
+        assert_eq!(d["runtime"]["hypothesis"]["fail_fast"], true);
+    }
+}

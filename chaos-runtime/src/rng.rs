@@ -95,9 +95,19 @@ mod tests {
         // Pinned so that a change of algorithm (which would break replays) fails this test.
         let mut r = SeededRng::new(1);
         let first: Vec<u64> = (0..3).map(|_| r.next_u64()).collect();
-        let mut again = SeededRng::new(1);
-        assert_eq!(first, (0..3).map(|_| again.next_u64()).collect::<Vec<_>>());
+        assert_eq!(
+            first,
+            [12966619160104079557, 9600361134598540522, 10590380919521690900]
+        );
         assert_ne!(SeededRng::new(2).next_u64(), first[0]);
+        // Draws are spread: over many seeds every index gets picked.
+        let mut seen = [0usize; 10];
+        for seed in 0..1000 {
+            for i in SeededRng::new(seed).choose_indices(10, 3) {
+                seen[i] += 1;
+            }
+        }
+        assert!(seen.iter().all(|&n| (200..400).contains(&n)), "{seen:?}");
     }
 
     #[test]
