@@ -657,7 +657,10 @@ mod tests {
             .steady_state(Probe::new("p", |_| async { Ok(1) }))
             .build()
             .unwrap_err();
-        assert!(matches!(e, ExperimentError::SteadyStateWithoutTolerance { .. }));
+        assert!(matches!(
+            e,
+            ExperimentError::SteadyStateWithoutTolerance { .. }
+        ));
 
         let e = Experiment::builder("t::bg")
             .method(action("m"))
@@ -707,7 +710,10 @@ mod tests {
             .unwrap();
         let d = exp.describe();
         assert_eq!(d["title"], "T");
-        assert_eq!(d["steady-state-hypothesis"]["probes"][0]["tolerance"], "== 1");
+        assert_eq!(
+            d["steady-state-hypothesis"]["probes"][0]["tolerance"],
+            "== 1"
+        );
         assert_eq!(d["steady-state-hypothesis"]["probes"][0]["timeout"], 3.0);
         assert_eq!(d["method"][0]["pauses"]["before"], 0.1);
         assert_eq!(d["method"][0]["background"], true);

@@ -412,7 +412,10 @@ mod tests {
         let v = rec.journal().to_value();
         assert_eq!(v["seed"], 9);
         assert_eq!(v["steady_states"]["before"]["probes"][0]["output"], 1);
-        assert_eq!(v["steady_states"]["after"]["probes"][0]["tolerance_met"], true);
+        assert_eq!(
+            v["steady_states"]["after"]["probes"][0]["tolerance_met"],
+            true
+        );
         assert_eq!(v["run"][0]["output"], "done");
         assert_eq!(v["rollbacks"][0]["status"], "succeeded");
         assert!(v["run"][0].get("exception").is_none());

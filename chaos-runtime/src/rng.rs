@@ -97,7 +97,11 @@ mod tests {
         let first: Vec<u64> = (0..3).map(|_| r.next_u64()).collect();
         assert_eq!(
             first,
-            [12966619160104079557, 9600361134598540522, 10590380919521690900]
+            [
+                12966619160104079557,
+                9600361134598540522,
+                10590380919521690900
+            ]
         );
         assert_ne!(SeededRng::new(2).next_u64(), first[0]);
         // Draws are spread: over many seeds every index gets picked.

@@ -1,0 +1,208 @@
+//! The HTTP and process targets against real servers and processes on this machine.
+
+use chaos_runtime::{http, process};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A loopback HTTP server that answers every request with a description of it, after `delay`.
+async fn echo_server(delay: Duration) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let n = s.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..end]).to_string();
+                        let len = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length: ")
+                                    .map(|v| v.trim().parse::<usize>().unwrap())
+                            })
+                            .unwrap_or(0);
+                        while buf.len() < end + 4 + len {
+                            let n = s.read(&mut chunk).await.unwrap_or(0);
+                            if n == 0 {
+                                break;
+                            }
+                            buf.extend_from_slice(&chunk[..n]);
+                        }
+                        let body = String::from_utf8_lossy(&buf[end + 4..]).to_string();
+                        tokio::time::sleep(delay).await;
+                        let first = head.lines().next().unwrap_or("").to_string();
+                        let token = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("x-token: "))
+                            .unwrap_or("-")
+                            .to_string();
+                        let status = if first.contains("/missing") {
+                            "404 Not Found"
+                        } else {
+                            "200 OK"
+                        };
+                        let reply = format!("{first}|{token}|{body}");
+                        let resp = format!(
+                            "HTTP/1.1 {status}\r\nx-served-by: echo\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                            reply.len()
+                        );
+                        let _ = s.write_all(resp.as_bytes()).await;
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn http_get_gives_status_headers_body_and_latency() {
+    let url = echo_server(Duration::from_millis(30)).await;
+    let resp = http::get(format!("{url}/health"))
+        .header("x-token", "abc")
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.header("X-Served-By"), Some("echo"));
+    assert_eq!(resp.body(), "GET /health HTTP/1.1|abc|");
+    assert!(resp.latency() >= Duration::from_millis(30));
+    let v = serde_json::to_value(&resp).unwrap();
+    assert_eq!(v["status"], 200);
+    assert!(v["latency_ms"].as_f64().unwrap() >= 30.0);
+    assert_eq!(v["headers"]["x-served-by"], "echo");
+}
+
+#[tokio::test]
+async fn http_methods_and_bodies() {
+    let url = echo_server(Duration::ZERO).await;
+    let resp = http::post(format!("{url}/orders"))
+        .body("qty=2")
+        .await
+        .unwrap();
+    assert_eq!(resp.body(), "POST /orders HTTP/1.1|-|qty=2");
+    let resp = http::request("PUT", format!("{url}/x"))
+        .json(&serde_json::json!({"a": 1}))
+        .unwrap()
+        .await
+        .unwrap();
+    assert_eq!(resp.body(), "PUT /x HTTP/1.1|-|{\"a\":1}");
+    let resp = http::get(format!("{url}/missing")).await.unwrap();
+    assert_eq!(resp.status(), 404, "a status is a value, not an error");
+    let err = http::request("NOT A METHOD", &url).await.unwrap_err();
+    assert_eq!(err.to_string(), "`NOT A METHOD` is not an HTTP method");
+}
+
+#[tokio::test]
+async fn http_timeout_and_refused_connections_are_errors_naming_the_url() {
+    let url = echo_server(Duration::from_secs(5)).await;
+    let started = Instant::now();
+    let err = http::get(&url)
+        .timeout(Duration::from_millis(200))
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(
+        err.to_string(),
+        format!("GET {url}: no response within 200ms")
+    );
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = format!("http://127.0.0.1:{port}/");
+    let err = http::get(&dead).await.unwrap_err().to_string();
+    assert!(err.starts_with(&format!("GET {dead}: ")), "{err}");
+}
+
+#[tokio::test]
+async fn process_gives_status_stdout_stderr() {
+    let out = process::run("sh")
+        .args([
+            "-c",
+            "echo \"$GREETING $1\"; echo oops >&2; exit 3",
+            "sh",
+            "world",
+        ])
+        .env("GREETING", "hello")
+        .await
+        .unwrap();
+    assert_eq!(out.status, Some(3));
+    assert_eq!(out.stdout, "hello world\n");
+    assert_eq!(out.stderr, "oops\n");
+    assert!(!out.success());
+    assert_eq!(
+        serde_json::to_value(&out).unwrap(),
+        serde_json::json!({"status": 3, "stdout": "hello world\n", "stderr": "oops\n"})
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = process::run("pwd").current_dir(dir.path()).await.unwrap();
+    assert_eq!(
+        out.stdout.trim(),
+        dir.path().canonicalize().unwrap().to_str().unwrap()
+    );
+}
+
+#[tokio::test]
+async fn process_check_timeout_and_spawn_errors() {
+    let err = process::run("sh")
+        .args(["-c", "echo bad >&2; exit 2"])
+        .check()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "`sh -c echo bad >&2; exit 2` exited with status 2: bad"
+    );
+
+    let started = Instant::now();
+    let err = process::run("sleep")
+        .arg("10")
+        .timeout(Duration::from_millis(200))
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "killed at its timeout"
+    );
+    assert_eq!(
+        err.to_string(),
+        "`sleep 10` did not finish within 200ms; killed"
+    );
+
+    let err = process::run("/surely/not/a/program")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("could not run `/surely/not/a/program`: "),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_process_future_kills_the_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("survived");
+    let script = format!("sleep 0.5; touch {}", marker.display());
+    let fut = process::run("sh").args(["-c", &script]).output();
+    let _ = tokio::time::timeout(Duration::from_millis(100), fut).await;
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert!(
+        !marker.exists(),
+        "the process outlived its cancelled activity"
+    );
+}
