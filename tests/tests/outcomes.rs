@@ -521,3 +521,52 @@ fn an_empty_registry_is_rejected() {
         "{stderr}"
     );
 }
+
+#[test]
+fn snapshots_pass_unchanged_and_fail_when_the_journal_changes() {
+    let snap_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin/snapshots");
+    let snap = snap_dir.join("outcome_fixtures__snapshotted.snap");
+    assert!(
+        snap.is_file(),
+        "committed snapshot {} missing",
+        snap.display()
+    );
+    let new = snap_dir.join("outcome_fixtures__snapshotted.snap.new");
+
+    let r = run_with("snapshotted", &[("CI", "true")]);
+    assert_eq!(
+        r.code,
+        Some(0),
+        "an unchanged journal matches\n{}",
+        r.all_output()
+    );
+
+    // In CI a changed journal fails and writes nothing.
+    let r = run_with(
+        "snapshotted",
+        &[("CI", "true"), ("SNAPSHOT_WORD", "changed")],
+    );
+    assert_eq!(r.code, Some(101), "{}", r.all_output());
+    assert!(
+        r.stdout.contains("the journal of `outcome_fixtures::snapshotted` does not match its snapshot (review with `cargo insta review`)"),
+        "{}",
+        r.all_output()
+    );
+    assert!(!new.exists(), "nothing is written in CI");
+
+    // Outside CI the change is left for `cargo insta review`.
+    let tmp = tempfile::tempdir().unwrap().keep();
+    let (mut cmd, jd, cd) = command(EXE, &tmp);
+    let out = cmd
+        .args(["--exact", "outcome_fixtures::snapshotted"])
+        .env_remove("CI")
+        .env("INSTA_UPDATE", "new")
+        .env("SNAPSHOT_WORD", "changed")
+        .output()
+        .unwrap();
+    let r = result(out, jd, cd);
+    let pending = std::fs::read_to_string(&new);
+    let _ = std::fs::remove_file(&new);
+    assert_eq!(r.code, Some(101), "{}", r.all_output());
+    assert!(pending.expect(".snap.new written").contains("\"changed\""));
+}

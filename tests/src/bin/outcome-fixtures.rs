@@ -241,4 +241,14 @@ async fn seeded(cx: &Context) {
     }
 }
 
+#[experiment(snapshot)]
+async fn snapshotted(cx: &Context) {
+    steady_state! {
+        probe "one is one" { 1 } => == 1;
+    }
+    method! {
+        action "say a word" { cx.var_or("SNAPSHOT_WORD", "hello") };
+    }
+}
+
 chaos_harness::main!();
