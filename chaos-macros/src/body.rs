@@ -6,6 +6,7 @@ use crate::errors::Errors;
 use crate::model::{ActivitySpec, Body, Options, Section, Tolerance};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
+use syn::buffer::Cursor;
 use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::{Block, Ident, LitStr, Macro, Stmt, Token};
@@ -21,8 +22,8 @@ pub(crate) fn parse(block: &Block, errors: &mut Errors) -> Body {
             Stmt::Item(syn::Item::Macro(m)) => &m.mac,
             Stmt::Expr(syn::Expr::Macro(m), _) => &m.mac,
             other => {
-                errors.at(
-                    other.span(),
+                errors.spanned(
+                    other,
                     "only `steady_state! { ... }`, `method! { ... }` and `rollback! { ... }` blocks may appear in an experiment's body",
                 );
                 continue;
@@ -110,12 +111,14 @@ fn activities(
                 let options = options(input, section, errors)?;
                 let block: Block = input.parse()?;
                 if input.peek(Token![=>]) {
-                    let arrow: Token![=>] = input.parse()?;
-                    errors.at(
-                        arrow.span(),
+                    // Point at the whole `=> tolerance`, as far as it parses.
+                    let start = input.cursor();
+                    input.parse::<Token![=>]>()?;
+                    let _ = tolerance(input);
+                    errors.spanned(
+                        tokens_between(start, input.cursor()),
                         format!("action {} cannot have a tolerance: only probes are checked against one", name.to_token_stream()),
                     );
-                    let _ = tolerance(input);
                 }
                 if section == Section::SteadyState {
                     errors.at(kw.span(), "`steady_state!` holds probes only; put actions in `method!`");
@@ -250,7 +253,11 @@ fn tolerance(input: ParseStream) -> syn::Result<Tolerance> {
         let span = pat.span();
         Tolerance {
             text: format!("matches {}", text(&pat)),
-            check: quote_spanned!(span=> |__v| match __v { #pat => true, _ => false }),
+            // `*__v`, not `__v`: match ergonomics do not see through the reference for literal
+            // patterns of reference type (`"ok"` against `&&str`). Matching the place `*__v`
+            // moves nothing unless the pattern binds a non-`Copy` part by value, which a
+            // pattern without a guard has no use for (`_` or `ref x` do).
+            check: quote_spanned!(span=> |__v| match *__v { #pat => true, _ => false }),
         }
     } else if input.peek(Token![|]) || input.peek(Token![||]) || input.peek(Token![move]) {
         let closure: syn::ExprClosure = input.parse()?;
@@ -265,6 +272,22 @@ fn tolerance(input: ParseStream) -> syn::Result<Tolerance> {
         ));
     };
     Ok(tol)
+}
+
+/// The tokens from `start` up to, not including, `end`.
+fn tokens_between(start: Cursor, end: Cursor) -> TokenStream {
+    let mut out = TokenStream::new();
+    let mut c = start;
+    while c < end {
+        match c.token_tree() {
+            Some((tt, next)) => {
+                out.extend([tt]);
+                c = next;
+            }
+            None => break,
+        }
+    }
+    out
 }
 
 /// The source text of some tokens, as close to how they were written as tokens allow.

@@ -17,6 +17,12 @@ impl Errors {
         self.push(syn::Error::new(span, msg));
     }
 
+    /// An error over all of `tokens`, from the first to the last (a `Span` of several tokens
+    /// cannot be made on stable Rust, so `.span()` of them is only the first token's).
+    pub(crate) fn spanned(&mut self, tokens: impl quote::ToTokens, msg: impl std::fmt::Display) {
+        self.push(syn::Error::new_spanned(tokens, msg));
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.list.is_empty()
     }

@@ -21,7 +21,7 @@ pub(crate) fn experiment(args: TokenStream, item: TokenStream) -> TokenStream {
             return out;
         }
     };
-    let cx = signature(&func, &mut errors);
+    let (cx, cx_type) = signature(&func, &mut errors);
     let body = crate::body::parse(&func.block, &mut errors);
     check(&func, &body, &mut errors);
     if !errors.is_empty() {
@@ -35,11 +35,11 @@ pub(crate) fn experiment(args: TokenStream, item: TokenStream) -> TokenStream {
             #vis fn #name() {}
         };
     }
-    emit(&func, &attrs, &body, &cx)
+    emit(&func, &attrs, &body, &cx, cx_type.as_ref())
 }
 
-/// Checks the signature; returns the context parameter's name.
-fn signature(func: &ItemFn, errors: &mut Errors) -> syn::Ident {
+/// Checks the signature; returns the context parameter's name and written type.
+fn signature(func: &ItemFn, errors: &mut Errors) -> (syn::Ident, Option<syn::Type>) {
     let sig = &func.sig;
     if sig.asyncness.is_none() {
         errors.at(
@@ -48,38 +48,42 @@ fn signature(func: &ItemFn, errors: &mut Errors) -> syn::Ident {
         );
     }
     if !sig.generics.params.is_empty() {
-        errors.at(sig.generics.span(), "an experiment cannot be generic");
+        errors.spanned(&sig.generics, "an experiment cannot be generic");
     }
-    if let syn::ReturnType::Type(_, ty) = &sig.output {
-        errors.at(
-            ty.span(),
+    if let syn::ReturnType::Type(..) = &sig.output {
+        errors.spanned(
+            &sig.output,
             "an experiment returns nothing: its blocks are its result",
         );
     }
     let mut cx = format_ident!("__cx");
+    let mut cx_type = None;
     let mut inputs = sig.inputs.iter();
     if let Some(first) = inputs.next() {
         match first {
-            FnArg::Typed(t) => match &*t.pat {
-                Pat::Ident(i) => cx = i.ident.clone(),
-                Pat::Wild(_) => {}
-                other => errors.at(
-                    other.span(),
-                    "the context parameter must be a name, as in `cx: &Context`",
-                ),
-            },
+            FnArg::Typed(t) => {
+                cx_type = Some((*t.ty).clone());
+                match &*t.pat {
+                    Pat::Ident(i) => cx = i.ident.clone(),
+                    Pat::Wild(_) => {}
+                    other => errors.spanned(
+                        other,
+                        "the context parameter must be a name, as in `cx: &Context`",
+                    ),
+                }
+            }
             FnArg::Receiver(r) => {
-                errors.at(r.span(), "an experiment is a free function, not a method")
+                errors.spanned(r, "an experiment is a free function, not a method")
             }
         }
     }
     for extra in inputs {
-        errors.at(
-            extra.span(),
+        errors.spanned(
+            extra,
             "an experiment takes one parameter, the run context: `cx: &Context`",
         );
     }
-    cx
+    (cx, cx_type)
 }
 
 /// Checks what spans several blocks: duplicate names, an empty experiment.
@@ -182,7 +186,13 @@ fn activity(a: &ActivitySpec, cx: &syn::Ident) -> TokenStream {
     }
 }
 
-fn emit(func: &ItemFn, attrs: &Attrs, body: &Body, cx: &syn::Ident) -> TokenStream {
+fn emit(
+    func: &ItemFn,
+    attrs: &Attrs,
+    body: &Body,
+    cx: &syn::Ident,
+    cx_type: Option<&syn::Type>,
+) -> TokenStream {
     let vis = &func.vis;
     let name = &func.sig.ident;
     let name_str = name.to_string();
@@ -271,10 +281,19 @@ fn emit(func: &ItemFn, attrs: &Attrs, body: &Body, cx: &syn::Ident) -> TokenStre
         None => quote!(__c::Outcome::Passed),
     };
     let snapshot = attrs.snapshot;
+    // The parameter's written type must be what activities get: a `&Context`.
+    let type_check = cx_type.map(|ty| {
+        let span = ty.span();
+        quote_spanned! {span=>
+            #[allow(dead_code)]
+            fn __chaos_context_type(cx: &__c::Context) { let _: #ty = cx; }
+        }
+    });
     quote! {
         #(#docs)*
         #vis fn #name() -> ::core::result::Result<::chaos_harness::__private::Experiment, ::chaos_harness::__private::ExperimentError> {
             use ::chaos_harness::__private as __c;
+            #type_check
             __c::Experiment::builder(::core::concat!(::core::module_path!(), "::", #name_str))
                 #calls
                 .build()

@@ -1,0 +1,6 @@
+use chaos_harness::prelude::*;
+
+#[experiment(title = "not a function")]
+struct NotAFunction;
+
+fn main() {}

@@ -1,0 +1,110 @@
+//! Every experiment key, in every form.
+use chaos_harness::prelude::*;
+
+#[experiment(
+    title = "all keys",
+    description = "every key at once",
+    tags = ["a", "b"],
+    hypothesis = continuously(every = 50ms, fail_fast),
+    rollbacks = deviated,
+    timeout = 2m,
+    ignore = "reason",
+    snapshot,
+    expect = deviated,
+)]
+async fn all_keys(cx: &Context) {
+    steady_state! {
+        probe "up" { 200u16 } => == 200;
+    }
+    method! {
+        action "poke" { 1 };
+    }
+}
+
+#[experiment()]
+async fn no_keys(cx: &Context) {
+    method! {
+        action "poke" { 1 };
+    }
+}
+
+#[experiment]
+async fn no_parentheses(cx: &Context) {
+    method! {
+        action "poke" { 1 };
+    }
+}
+
+#[experiment(hypothesis = default, rollbacks = always, ignore, snapshot = false, tags = [])]
+async fn defaults(cx: &Context) {
+    steady_state! {
+        probe "up" { 200u16 } => == 200;
+    }
+}
+
+#[experiment(hypothesis = before_method_only, rollbacks = never, expect = baseline_not_met)]
+async fn before_method_only(cx: &Context) {
+    steady_state! {
+        probe "up" { 200u16 } => == 200;
+    }
+}
+
+#[experiment(hypothesis = after_method_only, expect = activity_failed, timeout = 1.5s)]
+async fn after_method_only(cx: &Context) {
+    steady_state! {
+        probe "up" { 200u16 } => == 200;
+    }
+}
+
+#[experiment(hypothesis = during_method_only(every = 1s), expect = rollback_failed)]
+async fn during_method_only(cx: &Context) {
+    steady_state! {
+        probe "up" { 200u16 } => == 200;
+    }
+}
+
+#[experiment(hypothesis = during_method_only(fail_fast), expect = aborted)]
+async fn during_method_only_fail_fast(cx: &Context) {
+    steady_state! {
+        probe "up" { 200u16 } => == 200;
+    }
+}
+
+#[experiment(hypothesis = continuously, expect = interrupted, timeout = 1h)]
+async fn continuously(cx: &Context) {
+    steady_state! {
+        probe "up" { 200u16 } => == 200;
+    }
+}
+
+#[experiment(hypothesis = continuously(), expect = error, timeout = 500ms,)]
+async fn continuously_empty(cx: &Context) {
+    steady_state! {
+        probe "up" { 200u16 } => == 200;
+    }
+}
+
+#[experiment(expect = passed)]
+async fn expect_passed(cx: &Context) {
+    steady_state! {
+        probe "up" { 200u16 } => == 200;
+    }
+}
+
+fn main() {
+    for build in [
+        all_keys as fn() -> _,
+        no_keys,
+        no_parentheses,
+        defaults,
+        before_method_only,
+        after_method_only,
+        during_method_only,
+        during_method_only_fail_fast,
+        continuously,
+        continuously_empty,
+        expect_passed,
+    ] {
+        build().expect("the experiment builds");
+    }
+}
