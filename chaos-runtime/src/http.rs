@@ -100,7 +100,7 @@ impl Request {
                 }
             }
         };
-        let mut req = client().request(method, &self.url);
+        let mut req = client_for(&self.url)?.request(method, &self.url);
         for (k, v) in &self.headers {
             req = req.header(k, v);
         }
@@ -141,20 +141,37 @@ impl IntoFuture for Request {
     }
 }
 
-fn client() -> &'static reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        // No idle connections are kept: each run has its own runtime, and a pooled connection
-        // belongs to the runtime that opened it.
-        reqwest::Client::builder()
-            .pool_max_idle_per_host(0)
-            .user_agent(concat!("chaos-harness/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_else(|e| {
-                tracing::warn!("http client with defaults only: {e}");
-                reqwest::Client::new()
-            })
+/// The client for `url`. Plain `http://` URLs use a client without root certificates, so
+/// probing a local service never pays for (or depends on) loading the system's certificate
+/// store; `https://` URLs use a client that verifies with the platform's roots, built on first
+/// use. (A plain-HTTP URL that redirects to HTTPS fails certificate verification: probe the
+/// HTTPS URL directly.)
+fn client_for(url: &str) -> Result<&'static reqwest::Client, HttpError> {
+    static PLAIN: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+    static TLS: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+    let https = url
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
+    let client = if https {
+        TLS.get_or_init(|| build(false))
+    } else {
+        PLAIN.get_or_init(|| build(true))
+    };
+    client.as_ref().map_err(|message| HttpError::Client {
+        message: message.clone(),
     })
+}
+
+fn build(plain: bool) -> Result<reqwest::Client, String> {
+    // No idle connections are kept: each run has its own runtime, and a pooled connection
+    // belongs to the runtime that opened it.
+    let mut builder = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .user_agent(concat!("chaos-harness/", env!("CARGO_PKG_VERSION")));
+    if plain {
+        builder = builder.tls_certs_only(Vec::new());
+    }
+    builder.build().map_err(|e| crate::error::error_chain(&e))
 }
 
 /// An HTTP response, as a probe value. Serializes as
@@ -212,6 +229,12 @@ pub enum HttpError {
     Method {
         /// The method.
         method: String,
+    },
+    /// The HTTP client could not be set up (for HTTPS: no usable root certificates).
+    #[error("the HTTP client could not be set up: {message}")]
+    Client {
+        /// What went wrong.
+        message: String,
     },
     /// The request could not be sent or its response read.
     #[error("{method} {url}: {message}")]

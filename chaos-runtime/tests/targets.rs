@@ -206,3 +206,44 @@ async fn a_dropped_process_future_kills_the_process() {
         "the process outlived its cancelled activity"
     );
 }
+
+#[test]
+fn plain_http_needs_no_certificate_store() {
+    // A process without any CA certificates (a minimal container) still probes http:// URLs.
+    let exe = std::env::current_exe().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(exe)
+        .args([
+            "--exact",
+            "plain_http_child",
+            "--include-ignored",
+            "--nocapture",
+        ])
+        .env("SSL_CERT_FILE", empty.path().join("none.pem"))
+        .env("SSL_CERT_DIR", empty.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("1 passed"), "{stdout}");
+}
+
+#[tokio::test]
+#[ignore = "run by plain_http_needs_no_certificate_store in a process without certificates"]
+async fn plain_http_child() {
+    let url = echo_server(Duration::ZERO).await;
+    assert_eq!(http::get(&url).await.unwrap().status(), 200);
+    // HTTPS without certificates is an error that says so, not a panic.
+    let err = http::get("https://127.0.0.1:1/")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("https://127.0.0.1:1/") || err.contains("HTTP client"),
+        "{err}"
+    );
+}
