@@ -82,7 +82,7 @@ fn the_last_event_names_the_verdict() {
         .build()
         .unwrap();
     let names = Names::default();
-    assert_eq!(run(&deviating, &[names.clone()]).outcome, Outcome::Deviated);
+    assert_eq!(run(&deviating, std::slice::from_ref(&names)).outcome, Outcome::Deviated);
     assert_eq!(names.0.lock().unwrap().last().unwrap(), "run-deviated");
 
     let failing = Experiment::builder("t::fail")
@@ -91,7 +91,7 @@ fn the_last_event_names_the_verdict() {
         .unwrap();
     let names = Names::default();
     assert_eq!(
-        run(&failing, &[names.clone()]).outcome,
+        run(&failing, std::slice::from_ref(&names)).outcome,
         Outcome::ActivityFailed
     );
     assert_eq!(names.0.lock().unwrap().last().unwrap(), "run-failed");
