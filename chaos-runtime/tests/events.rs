@@ -82,7 +82,10 @@ fn the_last_event_names_the_verdict() {
         .build()
         .unwrap();
     let names = Names::default();
-    assert_eq!(run(&deviating, std::slice::from_ref(&names)).outcome, Outcome::Deviated);
+    assert_eq!(
+        run(&deviating, std::slice::from_ref(&names)).outcome,
+        Outcome::Deviated
+    );
     assert_eq!(names.0.lock().unwrap().last().unwrap(), "run-deviated");
 
     let failing = Experiment::builder("t::fail")
