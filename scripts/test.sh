@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: every crate's unit and integration tests, the example experiments,
-# the compile-fail UI tests (cargo nextest, one process per test) and the doc tests.
+# Runs the whole test suite: the doc tests, then every crate's unit and integration tests, the
+# example experiments and the compile-fail UI tests (cargo nextest, one process per test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo nextest run --workspace --all-features --no-fail-fast "$@"
 cargo test --workspace --all-features --doc
+cargo nextest run --workspace --all-features --no-fail-fast "$@"
