@@ -28,6 +28,7 @@ pub mod interrupt;
 pub mod journal;
 pub mod outcome;
 pub mod process;
+pub mod redact;
 pub mod registry;
 pub mod rng;
 pub mod run;
