@@ -182,17 +182,23 @@ fn run_experiment(
     recorder: &JournalRecorder,
     verbose: bool,
 ) -> Result<RunReport, String> {
-    let exp = (reg.build)().map_err(|e| format!("{e} ({}:{})", reg.file, reg.line))?;
-    let seed = chaos_runtime::context::seed_from_env().map_err(|e| e.to_string())?;
+    let runner = Runner::new()
+        .sink(recorder.clone())
+        .sink(Console::new(name, verbose))
+        .interrupt(Interrupt::on_signals());
+    let seed = match chaos_runtime::context::seed_from_env() {
+        Ok(seed) => seed,
+        Err(e) => return Ok(runner.fail(name, 0, e.to_string())),
+    };
+    let exp = match (reg.build)() {
+        Ok(exp) => exp,
+        Err(e) => return Ok(runner.fail(name, seed, format!("{e} ({}:{})", reg.file, reg.line))),
+    };
     let cx = Context::builder().experiment(name).seed(seed).build();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("could not start the tokio runtime: {e}"))?;
-    let runner = Runner::new()
-        .sink(recorder.clone())
-        .sink(Console::new(name, verbose))
-        .interrupt(Interrupt::on_signals());
     Ok(rt.block_on(runner.run(&exp, cx)))
 }
 

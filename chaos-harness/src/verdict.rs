@@ -18,6 +18,9 @@ pub(crate) fn render(r: &RunReport, journal: &Path) -> String {
     if let Some(by) = &r.stopped_by {
         let _ = writeln!(s, "  stopped by: {by}");
     }
+    if let Some(e) = &r.error {
+        let _ = writeln!(s, "  cause:      {e}");
+    }
     for f in &r.findings {
         let _ = writeln!(s, "  phase:      {}", f.phase.describe());
         let _ = writeln!(s, "  activity:   {}", f.activity);

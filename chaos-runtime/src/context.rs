@@ -67,6 +67,23 @@ impl Context {
         &self.inner.experiment
     }
 
+    /// A context like this one with `vars` added (they win over the ones it has; the
+    /// environment still wins over both). The random generator starts again from the seed.
+    pub fn with_vars(&self, vars: impl IntoIterator<Item = (String, String)>) -> Context {
+        let mut all = self.inner.vars.clone();
+        all.extend(vars);
+        Context::builder()
+            .experiment(self.inner.experiment.clone())
+            .seed(self.inner.seed)
+            .vars(all)
+            .build()
+    }
+
+    /// Every variable given to the context (not the environment's).
+    pub fn vars(&self) -> &BTreeMap<String, String> {
+        &self.inner.vars
+    }
+
     /// Runs `f` with the run's random generator. Every random choice of a run should come from
     /// here so that `CHAOS_SEED` replays it.
     pub fn with_rng<R>(&self, f: impl FnOnce(&mut SeededRng) -> R) -> R {

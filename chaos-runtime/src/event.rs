@@ -152,8 +152,11 @@ pub struct RunReport {
     pub rollback_decision: RollbackDecision,
     /// How each rollback ended.
     pub rollbacks: Vec<RollbackSummary>,
-    /// What stopped the run early (experiment timeout, fail-fast, signal), if anything.
+    /// What stopped the run early (experiment timeout, fail-fast, signal, a control or a
+    /// hook), if anything.
     pub stopped_by: Option<String>,
+    /// Why the run could not start (bad settings, an experiment that could not be built).
+    pub error: Option<String>,
     /// How long the run took.
     pub duration: Duration,
 }
@@ -170,6 +173,21 @@ pub struct Event {
 /// What happened; see [`Event`].
 #[derive(Clone, Debug)]
 pub enum EventKind {
+    /// Validation of the experiment (settings, hooks) started.
+    ValidateStarted {
+        /// The experiment's name.
+        experiment: String,
+        /// The experiment's description (`null` when it could not be built).
+        description: Arc<Value>,
+    },
+    /// Validation passed; the run starts next.
+    ValidateCompleted,
+    /// Validation failed; the run ends with outcome `error` (or `aborted` when a hook refused
+    /// it) without starting.
+    ValidateFailed {
+        /// Why.
+        error: String,
+    },
     /// The run started.
     RunStarted {
         /// The experiment's name.
@@ -227,6 +245,9 @@ impl Event {
     /// `activity-completed`, and `run-completed`, `run-deviated` or `run-failed` at the end.
     pub fn name(&self) -> &'static str {
         match &self.kind {
+            EventKind::ValidateStarted { .. } => "validate-started",
+            EventKind::ValidateCompleted => "validate-completed",
+            EventKind::ValidateFailed { .. } => "validate-failed",
             EventKind::RunStarted { .. } => "run-started",
             EventKind::HypothesisStarted { .. } => "hypothesis-started",
             EventKind::HypothesisCompleted { .. } => "hypothesis-completed",
@@ -244,6 +265,37 @@ impl Event {
         }
     }
 }
+
+impl Event {
+    /// Chaos Toolkit's flow phase of the event: `validate` or `run`.
+    pub fn flow(&self) -> &'static str {
+        match self.kind {
+            EventKind::ValidateStarted { .. }
+            | EventKind::ValidateCompleted
+            | EventKind::ValidateFailed { .. } => "validate",
+            _ => "run",
+        }
+    }
+}
+
+/// Every event name, in the order a run emits them.
+pub const EVENT_NAMES: [&str; 15] = [
+    "validate-started",
+    "validate-completed",
+    "validate-failed",
+    "run-started",
+    "hypothesis-started",
+    "hypothesis-completed",
+    "method-started",
+    "method-completed",
+    "rollbacks-started",
+    "rollbacks-completed",
+    "activity-started",
+    "activity-completed",
+    "run-completed",
+    "run-deviated",
+    "run-failed",
+];
 
 /// A consumer of a run's events: the journal recorder, the console, notification channels.
 ///

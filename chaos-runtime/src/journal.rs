@@ -73,6 +73,16 @@ pub struct Journal {
     pub run: Vec<ActivityRecord>,
     /// The rollbacks.
     pub rollbacks: Vec<ActivityRecord>,
+    /// What stopped the run early (the experiment timeout, fail-fast, a signal, a control, a
+    /// hook's refusal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_by: Option<String>,
+    /// Why the run could not start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// What the notification channels delivered, and what failed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notifications: Vec<Value>,
     #[serde(skip)]
     started: Option<SystemTime>,
     #[serde(skip)]
@@ -100,6 +110,9 @@ impl Journal {
             steady_states: SteadyStates::default(),
             run: Vec::new(),
             rollbacks: Vec::new(),
+            stopped_by: None,
+            error: None,
+            notifications: Vec::new(),
             started: None,
             pending: None,
             finished: false,
@@ -113,6 +126,18 @@ impl Journal {
 
     fn apply(&mut self, event: &Event) {
         match &event.kind {
+            EventKind::ValidateStarted {
+                experiment,
+                description,
+            } => {
+                self.name.clone_from(experiment);
+                if !description.is_null() {
+                    self.experiment = (**description).clone();
+                }
+                self.start = crate::time::rfc3339(event.at);
+                self.started = Some(event.at);
+            }
+            EventKind::ValidateFailed { error } => self.error = Some(error.clone()),
             EventKind::RunStarted {
                 experiment,
                 description,
@@ -121,8 +146,10 @@ impl Journal {
                 self.name.clone_from(experiment);
                 self.experiment = (**description).clone();
                 self.seed = *seed;
-                self.start = crate::time::rfc3339(event.at);
-                self.started = Some(event.at);
+                if self.started.is_none() {
+                    self.start = crate::time::rfc3339(event.at);
+                    self.started = Some(event.at);
+                }
             }
             EventKind::HypothesisStarted { phase } => {
                 self.close_pending();
@@ -165,8 +192,15 @@ impl Journal {
                 self.outcome = report.outcome;
                 self.status = report.status;
                 self.deviated = report.deviated;
+                self.stopped_by.clone_from(&report.stopped_by);
+                self.seed = report.seed;
                 self.end = Some(crate::time::rfc3339(event.at));
-                self.duration = Some(report.duration.as_secs_f64());
+                self.duration = Some(
+                    self.started
+                        .and_then(|s| event.at.duration_since(s).ok())
+                        .unwrap_or(report.duration)
+                        .as_secs_f64(),
+                );
                 self.finished = true;
             }
             _ => {}

@@ -23,6 +23,7 @@ pub mod context;
 pub mod error;
 pub mod event;
 pub mod experiment;
+pub mod extend;
 pub mod http;
 pub mod interrupt;
 pub mod journal;

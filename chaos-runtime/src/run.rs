@@ -21,11 +21,13 @@ use crate::event::{
     RollbackSummary, RunReport,
 };
 use crate::experiment::{Activity, ActivityKind, Experiment, Produced, RollbackStrategy};
+use crate::extend::{Control, ControlPoint, Hook, RunPlan};
 use crate::interrupt::Interrupt;
 use crate::outcome::Outcome;
 use crate::time::rfc3339;
 use futures_util::FutureExt;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -49,6 +51,8 @@ use tokio::task::JoinHandle;
 pub struct Runner {
     sinks: Vec<Box<dyn EventSink>>,
     interrupt: Option<Interrupt>,
+    hooks: Vec<Arc<dyn Hook>>,
+    controls: Vec<Arc<dyn Control>>,
 }
 
 impl Runner {
@@ -69,17 +73,102 @@ impl Runner {
         self
     }
 
+    /// Adds a hook, called before the run with its plan (tags, variables); it may refuse it.
+    pub fn hook(mut self, hook: Arc<dyn Hook>) -> Self {
+        self.hooks.push(hook);
+        self
+    }
+
+    /// Adds a control, called before and after every phase and activity; it may interrupt.
+    pub fn control(mut self, control: Arc<dyn Control>) -> Self {
+        self.controls.push(control);
+        self
+    }
+
     /// Runs `exp` with context `cx` and returns its report.
+    ///
+    /// Emits `validate-started`, applies the hooks, then `validate-completed` and the run's
+    /// events, or `validate-failed` and a `run-failed` that ends the run as `aborted` when a
+    /// hook refuses it.
     pub async fn run(self, exp: &Experiment, cx: Context) -> RunReport {
         let bus = Bus::new(self.sinks);
+        bus.emit(EventKind::ValidateStarted {
+            experiment: exp.name.clone(),
+            description: Arc::new(exp.describe()),
+        });
+        let mut plan = RunPlan {
+            experiment: exp.name.clone(),
+            tags: exp.tags.clone(),
+            variables: BTreeMap::new(),
+        };
+        for hook in &self.hooks {
+            if let Err(reason) = hook.before_run(&mut plan) {
+                let why = format!("hook `{}` refused the run: {reason}", hook.name());
+                bus.emit(EventKind::ValidateFailed { error: why.clone() });
+                return not_run(&bus, exp.name.clone(), cx.seed(), Outcome::Aborted, why);
+            }
+        }
+        bus.emit(EventKind::ValidateCompleted);
+        let tagged;
+        let exp = if plan.tags != exp.tags {
+            let mut e = exp.clone();
+            e.tags = plan.tags;
+            tagged = e;
+            &tagged
+        } else {
+            exp
+        };
+        let cx = if plan.variables.is_empty() {
+            cx
+        } else {
+            cx.with_vars(plan.variables)
+        };
+        let (control_tx, control_rx) = watch::channel(None);
         let run = Run {
             exp,
             cx,
             bus,
             state: Mutex::new(State::default()),
+            controls: self.controls,
+            control_stop: control_tx,
         };
-        run.execute(self.interrupt).await
+        run.execute(self.interrupt, control_rx).await
     }
+
+    /// Ends a run that could not start (bad settings, an experiment that could not be built)
+    /// with outcome `error`: emits `validate-started`, `validate-failed` and `run-failed`.
+    pub fn fail(self, experiment: &str, seed: u64, error: String) -> RunReport {
+        let bus = Bus::new(self.sinks);
+        bus.emit(EventKind::ValidateStarted {
+            experiment: experiment.to_owned(),
+            description: Arc::new(Value::Null),
+        });
+        bus.emit(EventKind::ValidateFailed {
+            error: error.clone(),
+        });
+        not_run(&bus, experiment.to_owned(), seed, Outcome::Error, error)
+    }
+}
+
+/// Ends a run that never started.
+fn not_run(bus: &Bus, experiment: String, seed: u64, outcome: Outcome, why: String) -> RunReport {
+    let report = RunReport {
+        experiment,
+        outcome,
+        status: outcome.status(),
+        deviated: false,
+        seed,
+        findings: Vec::new(),
+        rollback_decision: RollbackDecision::MethodNotStarted,
+        rollbacks: Vec::new(),
+        stopped_by: (outcome == Outcome::Aborted).then(|| why.clone()),
+        error: (outcome != Outcome::Aborted).then_some(why),
+        duration: Duration::ZERO,
+    };
+    bus.emit(EventKind::RunCompleted {
+        report: Arc::new(report.clone()),
+    });
+    report
 }
 
 #[derive(Default)]
@@ -115,6 +204,7 @@ struct Executed {
 enum Stop {
     Timeout(Duration),
     Interrupted,
+    Control(String),
 }
 
 struct Run<'e> {
@@ -122,6 +212,8 @@ struct Run<'e> {
     cx: Context,
     bus: Bus,
     state: Mutex<State>,
+    controls: Vec<Arc<dyn Control>>,
+    control_stop: watch::Sender<Option<String>>,
 }
 
 impl Run<'_> {
@@ -129,7 +221,54 @@ impl Run<'_> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    async fn execute(self, interrupt: Option<Interrupt>) -> RunReport {
+    /// Calls every control before or after `point`; the first refusal stops the run.
+    fn control(&self, before: bool, point: ControlPoint<'_>) {
+        for c in &self.controls {
+            let verdict = if before {
+                c.before(&point, &self.cx)
+            } else {
+                c.after(&point, &self.cx)
+            };
+            if let Err(reason) = verdict {
+                let why = format!("control `{}`: {reason}", c.name());
+                if matches!(point, ControlPoint::Rollbacks)
+                    || matches!(
+                        point,
+                        ControlPoint::Activity {
+                            phase: Phase::Rollbacks,
+                            ..
+                        }
+                    )
+                {
+                    tracing::warn!("{why} (ignored: rollbacks cannot be interrupted)");
+                    continue;
+                }
+                self.control_stop.send_if_modified(|v| {
+                    if v.is_none() {
+                        *v = Some(why);
+                        true
+                    } else {
+                        false
+                    }
+                });
+                return;
+            }
+        }
+    }
+
+    /// Parks the run when a control has stopped it, so that nothing more starts: the
+    /// run's `select!` then ends it.
+    async fn checkpoint(&self) {
+        if self.control_stop.borrow().is_some() {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    async fn execute(
+        self,
+        interrupt: Option<Interrupt>,
+        mut control_rx: watch::Receiver<Option<String>>,
+    ) -> RunReport {
         let started = Instant::now();
         let seed = self.cx.seed();
         self.bus.emit(EventKind::RunStarted {
@@ -138,8 +277,12 @@ impl Run<'_> {
             seed,
         });
 
+        self.control(true, ControlPoint::Experiment);
         let stop = {
-            let phases = self.phases();
+            let phases = async {
+                self.checkpoint().await;
+                self.phases().await
+            };
             let timeout = async {
                 match self.exp.timeout {
                     Some(t) => {
@@ -155,9 +298,16 @@ impl Run<'_> {
                     None => std::future::pending().await,
                 }
             };
+            let controlled = async {
+                match control_rx.wait_for(|v| v.is_some()).await {
+                    Ok(v) => v.clone().unwrap_or_default(),
+                    Err(_) => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 biased;
                 _ = interrupted => Some(Stop::Interrupted),
+                why = controlled => Some(Stop::Control(why)),
                 t = timeout => Some(Stop::Timeout(t)),
                 _ = phases => None,
             }
@@ -165,6 +315,7 @@ impl Run<'_> {
         let stopped_by = stop.as_ref().map(|s| match s {
             Stop::Timeout(t) => format!("the experiment timeout ({})", crate::time::human(*t)),
             Stop::Interrupted => "a signal".to_owned(),
+            Stop::Control(why) => why.clone(),
         });
         if let Some(reason) = &stopped_by {
             self.cancel_in_flight(&format!("cancelled by {reason}"));
@@ -176,7 +327,7 @@ impl Run<'_> {
         let deviated = !st.deviations.is_empty();
         let outcome = if !st.rollback_failures.is_empty() {
             Outcome::RollbackFailed
-        } else if matches!(stop, Some(Stop::Interrupted)) {
+        } else if matches!(stop, Some(Stop::Interrupted | Stop::Control(_))) {
             Outcome::Interrupted
         } else if stop.is_some() || st.fail_fast {
             Outcome::Aborted
@@ -217,8 +368,10 @@ impl Run<'_> {
             rollback_decision: decision,
             rollbacks,
             stopped_by,
+            error: None,
             duration: started.elapsed(),
         };
+        self.control(false, ControlPoint::Experiment);
         self.bus.emit(EventKind::RunCompleted {
             report: Arc::new(report.clone()),
         });
@@ -255,6 +408,8 @@ impl Run<'_> {
 
     /// Runs every steady-state probe and returns the ones that missed.
     async fn hypothesis(&self, phase: Phase) -> Vec<Finding> {
+        self.control(true, ControlPoint::Hypothesis(phase));
+        self.checkpoint().await;
         self.bus.emit(EventKind::HypothesisStarted { phase });
         let mut missed = Vec::new();
         for probe in &self.exp.steady_state {
@@ -270,11 +425,14 @@ impl Run<'_> {
             phase,
             met: missed.is_empty(),
         });
+        self.control(false, ControlPoint::Hypothesis(phase));
         missed
     }
 
     async fn method(&self) {
         self.state().method_started = true;
+        self.control(true, ControlPoint::Method);
+        self.checkpoint().await;
         self.bus.emit(EventKind::MethodStarted);
         let (done_tx, done_rx) = watch::channel(false);
         let steps = self.method_steps();
@@ -300,6 +458,7 @@ impl Run<'_> {
             }
         }
         self.bus.emit(EventKind::MethodCompleted);
+        self.control(false, ControlPoint::Method);
     }
 
     async fn method_steps(&self) {
@@ -425,6 +584,7 @@ impl Run<'_> {
         if decision != RollbackDecision::Ran {
             return (decision, summaries);
         }
+        self.control(true, ControlPoint::Rollbacks);
         self.bus.emit(EventKind::RollbacksStarted);
         for activity in &self.exp.rollbacks {
             let record = self.activity(activity, Phase::Rollbacks).await;
@@ -441,6 +601,7 @@ impl Run<'_> {
             });
         }
         self.bus.emit(EventKind::RollbacksCompleted);
+        self.control(false, ControlPoint::Rollbacks);
         (decision, summaries)
     }
 
@@ -449,9 +610,19 @@ impl Run<'_> {
         if let Some(d) = activity.options.pause_before {
             tokio::time::sleep(d).await;
         }
+        let point = ControlPoint::Activity {
+            phase,
+            name: &activity.name,
+            kind: activity.kind,
+        };
+        self.control(true, point);
+        if phase != Phase::Rollbacks {
+            self.checkpoint().await;
+        }
         let id = self.begin(activity, phase);
         let executed = execute(activity, self.cx.clone()).await;
         let record = self.complete(activity, phase, id, executed);
+        self.control(false, point);
         if let Some(d) = activity.options.pause_after {
             tokio::time::sleep(d).await;
         }

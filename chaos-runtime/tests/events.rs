@@ -50,6 +50,8 @@ fn events_follow_the_phases_in_order_for_every_sink() {
     let report = run(&exp, &[a.clone(), b.clone()]);
     assert_eq!(report.outcome, Outcome::Passed);
     let expected = [
+        "validate-started",
+        "validate-completed",
         "run-started",
         "hypothesis-started SteadyStateBefore",
         "activity-started p",

@@ -1,0 +1,127 @@
+//! Extension points: hooks that see (and may change or refuse) an experiment before it runs,
+//! controls called around every phase and activity (which may interrupt the run), and
+//! observers called with the finished journal. Kallisti's trial creation hooks and trial
+//! observers, and Chaos Toolkit's controls, in Rust.
+//!
+//! They are registered once per harness, in `chaos_harness::main!(setup = ...)`.
+
+use crate::context::Context;
+use crate::event::Phase;
+use crate::experiment::ActivityKind;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// What a [`Hook`] may change about a run before it starts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunPlan {
+    /// The experiment's name (read only: changing it has no effect).
+    pub experiment: String,
+    /// The experiment's tags, as recorded in the journal.
+    pub tags: Vec<String>,
+    /// Variables given to the run; they override settings, and are overridden by the
+    /// environment, as `cx.var` reads them.
+    pub variables: BTreeMap<String, String>,
+}
+
+/// Called with every experiment before it runs (Kallisti's trial creation hook).
+///
+/// ```
+/// use chaos_runtime::extend::{Hook, RunPlan};
+/// struct OnlyNightly;
+/// impl Hook for OnlyNightly {
+///     fn name(&self) -> &str { "only-nightly" }
+///     fn before_run(&self, plan: &mut RunPlan) -> Result<(), String> {
+///         plan.tags.push("checked".into());
+///         if std::env::var("NIGHTLY").is_err() && plan.tags.iter().any(|t| t == "nightly") {
+///             return Err("nightly experiments run only in the nightly job".into());
+///         }
+///         Ok(())
+///     }
+/// }
+/// ```
+pub trait Hook: Send + Sync + 'static {
+    /// The hook's name, used in verdicts and logs.
+    fn name(&self) -> &str;
+    /// Changes the plan, or refuses the run with a reason: the experiment then ends with
+    /// outcome `aborted` before anything is touched.
+    fn before_run(&self, plan: &mut RunPlan) -> Result<(), String>;
+}
+
+/// Where a [`Control`] is called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ControlPoint<'a> {
+    /// The whole experiment.
+    Experiment,
+    /// A steady-state check (before, during or after the method).
+    Hypothesis(Phase),
+    /// The method.
+    Method,
+    /// The rollbacks.
+    Rollbacks,
+    /// One activity.
+    Activity {
+        /// Its phase.
+        phase: Phase,
+        /// Its name.
+        name: &'a str,
+        /// Probe, action or pause.
+        kind: ActivityKind,
+    },
+}
+
+/// Called before and after the experiment, each hypothesis check, the method, the rollbacks
+/// and each activity (Chaos Toolkit's controls). Returning `Err(reason)` interrupts the run:
+/// the activity in flight is cancelled, rollbacks run (they cannot be interrupted), and the
+/// run ends `interrupted`, naming the control and its reason.
+///
+/// Controls are called on the run's timeline: keep them quick.
+///
+/// ```
+/// use chaos_runtime::extend::{Control, ControlPoint};
+/// use chaos_runtime::Context;
+/// struct StopFile;
+/// impl Control for StopFile {
+///     fn name(&self) -> &str { "stop-file" }
+///     fn before(&self, point: &ControlPoint<'_>, _cx: &Context) -> Result<(), String> {
+///         if matches!(point, ControlPoint::Activity { .. }) && std::path::Path::new("/tmp/STOP-CHAOS").exists() {
+///             return Err("/tmp/STOP-CHAOS exists".into());
+///         }
+///         Ok(())
+///     }
+/// }
+/// ```
+pub trait Control: Send + Sync + 'static {
+    /// The control's name, used in verdicts and logs.
+    fn name(&self) -> &str;
+    /// Called before `point`.
+    fn before(&self, point: &ControlPoint<'_>, cx: &Context) -> Result<(), String> {
+        let _ = (point, cx);
+        Ok(())
+    }
+    /// Called after `point`.
+    fn after(&self, point: &ControlPoint<'_>, cx: &Context) -> Result<(), String> {
+        let _ = (point, cx);
+        Ok(())
+    }
+}
+
+/// Called with every finished journal, after it is written (Kallisti's trial observer). The
+/// journal is redacted. A panicking observer is logged and does not change the verdict.
+///
+/// ```
+/// use chaos_runtime::extend::Observer;
+/// struct CountOutcomes;
+/// impl Observer for CountOutcomes {
+///     fn name(&self) -> &str { "count" }
+///     fn journal(&self, journal: &serde_json::Value, _path: &std::path::Path) {
+///         tracing::info!(outcome = %journal["outcome"], "experiment finished");
+///     }
+/// }
+/// ```
+pub trait Observer: Send + Sync + 'static {
+    /// The observer's name, used in logs.
+    fn name(&self) -> &str;
+    /// Called with the journal and the path it was written to.
+    fn journal(&self, journal: &Value, path: &Path);
+}
