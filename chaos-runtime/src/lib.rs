@@ -27,6 +27,7 @@ pub mod extend;
 pub mod http;
 pub mod interrupt;
 pub mod journal;
+pub mod notify;
 pub mod outcome;
 pub mod process;
 pub mod redact;

@@ -1,6 +1,8 @@
 //! Support for the integration tests: running a harness binary as a subprocess and reading what
 //! it left (exit code, output, journal, rollback counters).
 
+pub mod receiver;
+
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
