@@ -43,6 +43,7 @@ impl EventSink for Console {
             ),
             _ => event.name().to_owned(),
         };
+        let line = chaos_runtime::redact::redact(&line);
         tracing::debug!(experiment = %self.experiment, event = event.name(), "{line}");
         if self.verbose {
             eprintln!("[chaos] {}: {line}", self.experiment);

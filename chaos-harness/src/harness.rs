@@ -1,10 +1,12 @@
 //! The libtest-mimic harness: registered experiments become trials named `module::function`.
 
 use crate::console::Console;
+use crate::setup::{Harness, Setup};
 use crate::verdict;
 use chaos_runtime::event::RunReport;
 use chaos_runtime::interrupt::Interrupt;
 use chaos_runtime::journal::{redact_for_snapshot, JournalRecorder};
+use chaos_runtime::notify::NotificationSink;
 use chaos_runtime::registry::{registered, Registration};
 use chaos_runtime::run::Runner;
 use chaos_runtime::{Context, Outcome};
@@ -28,11 +30,15 @@ fn record_failure(code: u8, severity: u8) {
         .push((severity, code));
 }
 
-/// Where journals go: `CHAOS_JOURNAL_DIR`, else `<target>/chaos/journals` of the target directory
-/// holding the running test binary, else `./target/chaos/journals`.
+/// Where journals go: `CHAOS_JOURNAL_DIR`, else the settings file's `journal.dir`, else
+/// `<target>/chaos/journals` of the target directory holding the running test binary, else
+/// `./target/chaos/journals`.
 pub fn journal_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("CHAOS_JOURNAL_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
+    }
+    if let Some(dir) = HARNESS.get().and_then(|h| h.settings.journal.dir.clone()) {
+        return dir;
     }
     let target = std::env::current_exe()
         .ok()
@@ -52,9 +58,15 @@ pub fn journal_path(name: &str) -> PathBuf {
     journal_dir().join(format!("{}.json", name.replace("::", "__")))
 }
 
+static HARNESS: std::sync::OnceLock<Harness> = std::sync::OnceLock::new();
+
 /// The harness's `main`, called by [`crate::main!`].
 #[doc(hidden)]
-pub fn run_main(file: &'static str, snapshot: fn(&str, &serde_json::Value)) -> ExitCode {
+pub fn run_main(
+    file: &'static str,
+    snapshot: fn(&str, &serde_json::Value),
+    setup: Option<fn(&mut Setup)>,
+) -> ExitCode {
     let args = Arguments::from_args();
     let regs = match trial_order(registered().collect(), file) {
         Ok(regs) => regs,
@@ -63,6 +75,10 @@ pub fn run_main(file: &'static str, snapshot: fn(&str, &serde_json::Value)) -> E
             return ExitCode::from(2);
         }
     };
+    if !args.list {
+        chaos_runtime::redact::install_panic_hook();
+        HARNESS.get_or_init(|| Harness::new(setup));
+    }
     let verbose =
         args.nocapture || std::env::var("CHAOS_PROGRESS").is_ok_and(|v| !v.is_empty() && v != "0");
     let trials = regs
@@ -119,8 +135,9 @@ fn run_trial(
     let name = reg.name();
     let path = journal_path(&name);
     let recorder = JournalRecorder::new(&name);
+    let harness = HARNESS.get_or_init(|| Harness::new(None));
     let run = catch_unwind(AssertUnwindSafe(|| {
-        run_experiment(reg, &name, &recorder, verbose)
+        run_experiment(reg, &name, &recorder, verbose, harness, &path)
     }));
     let report = match run {
         Ok(Ok(report)) => Some(report),
@@ -140,6 +157,9 @@ fn run_trial(
     let journal = recorder.journal();
     let write = journal.write_atomic(&path);
     let outcome = journal.outcome;
+    if write.is_ok() {
+        observe(harness, &journal.to_value(), &path);
+    }
 
     let mut problems: Vec<String> = Vec::new();
     let mut code = None;
@@ -148,6 +168,7 @@ fn run_trial(
             Some(r) => verdict::render(r, &path),
             None => verdict::render_broken(&name, journal.experiment.get("broken"), &path),
         };
+        let text = chaos_runtime::redact::redact(&text).into_owned();
         if reg.expect == Outcome::Passed {
             code = Some((outcome.exit_code(), outcome.severity()));
             problems.push(text);
@@ -181,25 +202,86 @@ fn run_experiment(
     name: &str,
     recorder: &JournalRecorder,
     verbose: bool,
+    harness: &Harness,
+    path: &Path,
 ) -> Result<RunReport, String> {
-    let runner = Runner::new()
+    let mut runner = Runner::new()
         .sink(recorder.clone())
         .sink(Console::new(name, verbose))
         .interrupt(Interrupt::on_signals());
+    let mut deliveries = None;
+    if let Some(notifier) = &harness.notifier {
+        let sink = NotificationSink::new(
+            name,
+            notifier.clone(),
+            harness.setup.channels.clone(),
+            Some(path.to_path_buf()),
+        );
+        deliveries = Some(sink.deliveries());
+        runner = runner.sink(sink);
+    }
+    for hook in &harness.setup.hooks {
+        runner = runner.hook(hook.clone());
+    }
+    for control in &harness.setup.controls {
+        runner = runner.control(control.clone());
+    }
+    let report = run_with(runner, reg, name, harness);
+    if let Some(d) = deliveries {
+        let records = d.flush(harness.settings.journal.flush_timeout);
+        recorder.with(|j| {
+            j.notifications = records
+                .iter()
+                .filter_map(|r| serde_json::to_value(r).ok())
+                .collect();
+        });
+    }
+    report
+}
+
+fn run_with(
+    runner: Runner,
+    reg: &Registration,
+    name: &str,
+    harness: &Harness,
+) -> Result<RunReport, String> {
     let seed = match chaos_runtime::context::seed_from_env() {
         Ok(seed) => seed,
         Err(e) => return Ok(runner.fail(name, 0, e.to_string())),
     };
+    if let Some(e) = &harness.error {
+        return Ok(runner.fail(name, seed, e.clone()));
+    }
     let exp = match (reg.build)() {
         Ok(exp) => exp,
         Err(e) => return Ok(runner.fail(name, seed, format!("{e} ({}:{})", reg.file, reg.line))),
     };
-    let cx = Context::builder().experiment(name).seed(seed).build();
+    let settings = &harness.settings;
+    let cx = Context::builder()
+        .experiment(name)
+        .seed(seed)
+        .vars(settings.variables.clone())
+        .secrets(settings.secrets.clone())
+        .credentials(harness.credentials.clone())
+        .build();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("could not start the tokio runtime: {e}"))?;
     Ok(rt.block_on(runner.run(&exp, cx)))
+}
+
+/// Calls every observer with the (redacted) journal; a panicking observer is logged.
+fn observe(harness: &Harness, journal: &serde_json::Value, path: &Path) {
+    for o in &harness.setup.observers {
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| o.journal(journal, path))) {
+            tracing::warn!(
+                observer = o.name(),
+                "observer panicked: {}",
+                chaos_runtime::error::ActivityFailure::from_panic(panic)
+            );
+        }
+    }
 }
 
 fn check_snapshot(

@@ -43,11 +43,15 @@
 
 mod console;
 mod harness;
+mod setup;
 mod verdict;
 
+pub use setup::Setup;
+
 pub use chaos_runtime::{
-    event, http, interrupt, journal, process, run, BoxError, Context, Experiment, Hypothesis,
-    MissingVariable, Outcome, RollbackStrategy, SeededRng,
+    credentials, event, extend, http, interrupt, journal, notify, process, redact, run, settings,
+    BoxError, Context, Experiment, Hypothesis, MissingVariable, Outcome, RollbackStrategy,
+    SeededRng,
 };
 pub use harness::{journal_dir, journal_path};
 
@@ -106,14 +110,31 @@ pub use chaos_macros::experiment;
 /// through libtest-mimic.
 ///
 /// It is a macro so that insta snapshots of journals (`snapshot`) land in the user's crate.
+///
+/// `main!(setup = path::to::fn)` registers extensions first: `fn setup(s: &mut Setup)` adds
+/// notification channels, observers, hooks, controls and credential providers (see
+/// [`Setup`]).
 #[macro_export]
 macro_rules! main {
     () => {
+        $crate::__main_with!(::core::option::Option::None);
+    };
+    (setup = $setup:path $(,)?) => {
+        $crate::__main_with!(::core::option::Option::Some(
+            $setup as fn(&mut $crate::Setup)
+        ));
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __main_with {
+    ($setup:expr) => {
         fn main() -> ::std::process::ExitCode {
             fn __chaos_snapshot(name: &str, journal: &$crate::__private::serde_json::Value) {
                 $crate::__private::insta::assert_json_snapshot!(name, journal);
             }
-            $crate::__private::run_main(::core::file!(), __chaos_snapshot)
+            $crate::__private::run_main(::core::file!(), __chaos_snapshot, $setup)
         }
     };
 }

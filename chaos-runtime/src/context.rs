@@ -1,6 +1,8 @@
 //! The run context handed to every activity: variables, the run's seed and its random generator.
 
-use crate::error::MissingVariable;
+use crate::credentials::{CredentialError, CredentialRegistry, Credentials};
+use crate::error::{MissingSecret, MissingVariable};
+use crate::redact::Secret;
 use crate::rng::SeededRng;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -26,6 +28,8 @@ struct Inner {
     experiment: String,
     seed: u64,
     vars: BTreeMap<String, String>,
+    secrets: BTreeMap<String, Secret>,
+    credentials: Arc<CredentialRegistry>,
     rng: Mutex<SeededRng>,
 }
 
@@ -57,6 +61,26 @@ impl Context {
         self.var(name).unwrap_or_else(|_| default.to_owned())
     }
 
+    /// The secret `name` from the settings file's `[secrets]`. Use it with `?`: a missing
+    /// secret ends the run with outcome `error`. Its value is redacted from everything the run
+    /// writes and sends.
+    pub fn secret(&self, name: &str) -> Result<Secret, MissingSecret> {
+        self.inner
+            .secrets
+            .get(name)
+            .cloned()
+            .ok_or_else(|| MissingSecret {
+                name: name.to_owned(),
+            })
+    }
+
+    /// Loads the credentials registered as `name` (in `main!(setup = ...)` or the settings
+    /// file's `[credentials]`). Use it with `?`: an unknown name or a provider that fails ends
+    /// the run with outcome `error`.
+    pub fn credentials(&self, name: &str) -> Result<Credentials, CredentialError> {
+        self.inner.credentials.get(name)
+    }
+
     /// The run's seed. Set `CHAOS_SEED` to replay a run's random choices.
     pub fn seed(&self) -> u64 {
         self.inner.seed
@@ -72,11 +96,16 @@ impl Context {
     pub fn with_vars(&self, vars: impl IntoIterator<Item = (String, String)>) -> Context {
         let mut all = self.inner.vars.clone();
         all.extend(vars);
-        Context::builder()
-            .experiment(self.inner.experiment.clone())
-            .seed(self.inner.seed)
-            .vars(all)
-            .build()
+        Context {
+            inner: Arc::new(Inner {
+                experiment: self.inner.experiment.clone(),
+                seed: self.inner.seed,
+                vars: all,
+                secrets: self.inner.secrets.clone(),
+                credentials: self.inner.credentials.clone(),
+                rng: Mutex::new(SeededRng::new(self.inner.seed)),
+            }),
+        }
     }
 
     /// Every variable given to the context (not the environment's).
@@ -98,6 +127,8 @@ pub struct ContextBuilder {
     experiment: String,
     seed: Option<u64>,
     vars: BTreeMap<String, String>,
+    secrets: BTreeMap<String, Secret>,
+    credentials: Option<Arc<CredentialRegistry>>,
 }
 
 impl ContextBuilder {
@@ -129,6 +160,18 @@ impl ContextBuilder {
         self
     }
 
+    /// Gives the context secrets (from the settings file), read with [`Context::secret`].
+    pub fn secrets(mut self, secrets: impl IntoIterator<Item = (String, Secret)>) -> Self {
+        self.secrets.extend(secrets);
+        self
+    }
+
+    /// Gives the context the credential providers read with [`Context::credentials`].
+    pub fn credentials(mut self, registry: Arc<CredentialRegistry>) -> Self {
+        self.credentials = Some(registry);
+        self
+    }
+
     /// Builds the context.
     pub fn build(self) -> Context {
         let seed = self.seed.unwrap_or_else(crate::rng::fresh_seed);
@@ -137,6 +180,8 @@ impl ContextBuilder {
                 experiment: self.experiment,
                 seed,
                 vars: self.vars,
+                secrets: self.secrets,
+                credentials: self.credentials.unwrap_or_default(),
                 rng: Mutex::new(SeededRng::new(seed)),
             }),
         }

@@ -15,6 +15,15 @@ pub struct MissingVariable {
     pub name: String,
 }
 
+/// A secret the experiment asked for with [`Context::secret`](crate::Context::secret) is not
+/// configured. Returned through `?`, it ends the run with outcome `error`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("secret `{name}` is not configured (add it to the [secrets] of the settings file)")]
+pub struct MissingSecret {
+    /// The secret's name.
+    pub name: String,
+}
+
 /// Why an activity failed, as recorded in the journal and the verdict.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ActivityFailure {
@@ -26,13 +35,33 @@ pub enum ActivityFailure {
     Panic(String),
     /// The activity asked for a variable that is not set.
     MissingVariable(String),
+    /// The activity asked for a secret or credentials that are not configured or could not be
+    /// loaded; like a missing variable, this ends the run with outcome `error`.
+    Setup(String),
 }
 
 impl ActivityFailure {
+    /// Whether the failure is of the run's setup (a missing variable, secret or credentials):
+    /// the run then ends with outcome `error`.
+    pub fn is_setup(&self) -> bool {
+        matches!(
+            self,
+            ActivityFailure::MissingVariable(_) | ActivityFailure::Setup(_)
+        )
+    }
+
     /// Classifies an error returned by an activity block.
     pub fn from_error(err: BoxError) -> Self {
-        match err.downcast::<MissingVariable>() {
-            Ok(missing) => ActivityFailure::MissingVariable(missing.name),
+        let err = match err.downcast::<MissingVariable>() {
+            Ok(missing) => return ActivityFailure::MissingVariable(missing.name),
+            Err(other) => other,
+        };
+        let err = match err.downcast::<MissingSecret>() {
+            Ok(missing) => return ActivityFailure::Setup(missing.to_string()),
+            Err(other) => other,
+        };
+        match err.downcast::<crate::credentials::CredentialError>() {
+            Ok(e) => ActivityFailure::Setup(e.to_string()),
             Err(other) => ActivityFailure::Error(error_chain(other.as_ref())),
         }
     }
@@ -62,6 +91,7 @@ impl std::fmt::Display for ActivityFailure {
                     "variable `{n}` is not set (set the environment variable `{n}`)"
                 )
             }
+            ActivityFailure::Setup(m) => f.write_str(m),
         }
     }
 }

@@ -244,23 +244,27 @@ impl Journal {
         self.finished = true;
     }
 
-    /// The journal as JSON.
+    /// The journal as JSON, with every registered secret redacted.
     pub fn to_value(&self) -> Value {
-        serde_json::to_value(self)
-            .unwrap_or_else(|e| json!({ "serialization-error": e.to_string() }))
+        let mut v = serde_json::to_value(self)
+            .unwrap_or_else(|e| json!({ "serialization-error": e.to_string() }));
+        crate::redact::redact_json(&mut v);
+        v
     }
 
     /// Writes the journal to `path` atomically: a temporary file in the same directory, then a
-    /// rename. Creates the directory.
+    /// rename. Creates the directory. Registered secrets are redacted.
     pub fn write_atomic(&self, path: &Path) -> Result<(), JournalError> {
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|source| JournalError::Io {
             path: dir.to_owned(),
             source,
         })?;
-        let bytes = serde_json::to_vec_pretty(self).map_err(|source| JournalError::Serialize {
-            path: path.to_owned(),
-            source,
+        let bytes = serde_json::to_vec_pretty(&self.to_value()).map_err(|source| {
+            JournalError::Serialize {
+                path: path.to_owned(),
+                source,
+            }
         })?;
         let file_name = path
             .file_name()

@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod context;
+pub mod credentials;
 pub mod error;
 pub mod event;
 pub mod experiment;
@@ -34,6 +35,7 @@ pub mod redact;
 pub mod registry;
 pub mod rng;
 pub mod run;
+pub mod settings;
 pub mod time;
 
 pub use context::Context;

@@ -415,7 +415,11 @@ impl Run<'_> {
         for probe in &self.exp.steady_state {
             let record = self.activity(probe, phase).await;
             if record.tolerance_met != Some(true) {
-                if let Some(ActivityFailure::MissingVariable(_)) = record.failure {
+                if record
+                    .failure
+                    .as_ref()
+                    .is_some_and(ActivityFailure::is_setup)
+                {
                     self.state().missing_variable.push(finding(phase, &record));
                 }
                 missed.push(finding(phase, &record));
@@ -495,7 +499,7 @@ impl Run<'_> {
     fn method_record(&self, record: &ActivityRecord) -> bool {
         let mut st = self.state();
         match &record.failure {
-            Some(ActivityFailure::MissingVariable(_)) => {
+            Some(f) if f.is_setup() => {
                 st.missing_variable.push(finding(Phase::Method, record));
                 true
             }

@@ -1,0 +1,169 @@
+//! What a harness is set up with, once per process: the settings file, notification
+//! channels, observers, hooks, controls and credential providers.
+
+use chaos_runtime::credentials::{
+    CredentialProvider, CredentialRegistry, EnvUserPassword, KubernetesServiceAccount, TokenFile,
+};
+use chaos_runtime::extend::{Control, Hook, Observer};
+use chaos_runtime::notify::{
+    Channel, DeliveryPolicy, HttpChannel, HttpChannelConfig, Notifier, SlackChannel,
+};
+use chaos_runtime::settings::{ChannelSettings, CredentialSettings, Settings};
+use std::sync::Arc;
+
+/// Extensions registered in `chaos_harness::main!(setup = my_setup)`: notification channels,
+/// observers, hooks, controls and credential providers, added to those the settings file
+/// declares.
+///
+/// ```no_run
+/// use chaos_harness::Setup;
+/// use chaos_harness::runtime::credentials::TokenFile;
+///
+/// fn setup(s: &mut Setup) {
+///     s.credentials("api", TokenFile::new("/run/secrets/api-token"));
+/// }
+///
+/// chaos_harness::main!(setup = setup);
+/// ```
+#[derive(Default)]
+pub struct Setup {
+    pub(crate) channels: Vec<Arc<dyn Channel>>,
+    pub(crate) observers: Vec<Arc<dyn Observer>>,
+    pub(crate) hooks: Vec<Arc<dyn Hook>>,
+    pub(crate) controls: Vec<Arc<dyn Control>>,
+    pub(crate) credentials: CredentialRegistry,
+    pub(crate) errors: Vec<String>,
+}
+
+impl Setup {
+    /// Adds a notification channel (a custom [`Channel`]).
+    pub fn channel(&mut self, channel: impl Channel) -> &mut Self {
+        self.channels.push(Arc::new(channel));
+        self
+    }
+    /// Adds an observer, called with every finished journal.
+    pub fn observer(&mut self, observer: impl Observer) -> &mut Self {
+        self.observers.push(Arc::new(observer));
+        self
+    }
+    /// Adds a hook, called with every experiment before it runs.
+    pub fn hook(&mut self, hook: impl Hook) -> &mut Self {
+        self.hooks.push(Arc::new(hook));
+        self
+    }
+    /// Adds a control, called around every phase and activity.
+    pub fn control(&mut self, control: impl Control) -> &mut Self {
+        self.controls.push(Arc::new(control));
+        self
+    }
+    /// Registers credential provider `provider` as `name`, for `cx.credentials(name)`. A name
+    /// is registered once: a second registration makes every experiment end with `error`.
+    pub fn credentials(&mut self, name: &str, provider: impl CredentialProvider) -> &mut Self {
+        if let Err(e) = self.credentials.register(name, provider) {
+            self.errors.push(e.to_string());
+        }
+        self
+    }
+}
+
+/// Everything a trial needs from the process's setup.
+pub(crate) struct Harness {
+    pub settings: Settings,
+    pub setup: Setup,
+    pub credentials: Arc<CredentialRegistry>,
+    pub notifier: Option<Notifier>,
+    /// Set when the settings or the setup are wrong: every experiment ends with `error`.
+    pub error: Option<String>,
+}
+
+impl Harness {
+    pub(crate) fn new(user: Option<fn(&mut Setup)>) -> Harness {
+        let mut setup = Setup::default();
+        let mut errors = Vec::new();
+        let settings = match Settings::load() {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(e.to_string());
+                Settings::default()
+            }
+        };
+        for c in &settings.notifications {
+            match channel(c) {
+                Ok(ch) => setup.channels.push(ch),
+                Err(e) => errors.push(e),
+            }
+        }
+        for (name, c) in &settings.credentials {
+            let provider: Arc<dyn CredentialProvider> = match c {
+                CredentialSettings::EnvUserPassword {
+                    user_env,
+                    password_env,
+                } => Arc::new(EnvUserPassword::new(user_env.clone(), password_env.clone())),
+                CredentialSettings::TokenFile { path } => Arc::new(TokenFile::new(path.clone())),
+                CredentialSettings::KubernetesServiceAccount { token_path } => {
+                    let dir = token_path
+                        .parent()
+                        .map(|p| p.to_path_buf())
+                        .unwrap_or_default();
+                    Arc::new(KubernetesServiceAccount::at(dir))
+                }
+            };
+            if let Err(e) = setup.credentials.register(name, provider) {
+                errors.push(e.to_string());
+            }
+        }
+        if let Some(f) = user {
+            f(&mut setup);
+        }
+        errors.append(&mut setup.errors);
+        let notifier = if setup.channels.is_empty() {
+            None
+        } else {
+            Notifier::global()
+        };
+        let credentials = Arc::new(setup.credentials.clone());
+        Harness {
+            settings,
+            setup,
+            credentials,
+            notifier,
+            error: (!errors.is_empty()).then(|| errors.join("; ")),
+        }
+    }
+}
+
+fn channel(c: &ChannelSettings) -> Result<Arc<dyn Channel>, String> {
+    match c {
+        ChannelSettings::Http(h) => HttpChannel::new(HttpChannelConfig {
+            name: h.name.clone(),
+            url: h.url.expose().to_owned(),
+            headers: h
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.expose().to_owned()))
+                .collect(),
+            verify_tls: h.verify_tls,
+            forward_event_payload: h.forward_event_payload,
+            events: h.events.clone(),
+            policy: DeliveryPolicy {
+                timeout: h.timeout,
+                retries: h.retries,
+                backoff: h.backoff,
+            },
+        })
+        .map(|c| Arc::new(c) as Arc<dyn Channel>)
+        .map_err(|e| e.to_string()),
+        ChannelSettings::Slack(s) => SlackChannel::new(
+            s.name.clone(),
+            s.webhook_url.expose(),
+            s.events.clone(),
+            DeliveryPolicy {
+                timeout: s.timeout,
+                retries: s.retries,
+                backoff: s.backoff,
+            },
+        )
+        .map(|c| Arc::new(c) as Arc<dyn Channel>)
+        .map_err(|e| e.to_string()),
+    }
+}
