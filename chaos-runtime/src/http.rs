@@ -58,6 +58,23 @@ impl Request {
         self
     }
 
+    /// Authenticates with `credentials`: a bearer token when they have one, else basic
+    /// authentication with the user name and password. The header's value is secret.
+    ///
+    /// ```
+    /// use chaos_runtime::{credentials::Credentials, http};
+    /// let req = http::get("http://127.0.0.1:1/").credentials(&Credentials::from_token("doc-token-value"));
+    /// ```
+    pub fn credentials(self, credentials: &crate::credentials::Credentials) -> Self {
+        match credentials.bearer().or_else(|| credentials.basic()) {
+            Some(value) => {
+                crate::redact::register(&value);
+                self.header("authorization", value)
+            }
+            None => self,
+        }
+    }
+
     /// Sets the body.
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = Some(body.into());

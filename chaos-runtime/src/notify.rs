@@ -303,11 +303,11 @@ impl Notifier {
         Ok(Notifier { tx })
     }
 
-    /// The process's notifier (1,024 queued, 8 in flight per channel), started on first use.
+    /// The process's notifier (1,024 queued, 32 in flight per channel), started on first use.
     pub fn global() -> Option<Notifier> {
         static GLOBAL: std::sync::OnceLock<Option<Notifier>> = std::sync::OnceLock::new();
         GLOBAL
-            .get_or_init(|| match Notifier::start(1024, 8) {
+            .get_or_init(|| match Notifier::start(1024, 32) {
                 Ok(n) => Some(n),
                 Err(e) => {
                     tracing::warn!("notifications are off: could not start the notifier: {e}");

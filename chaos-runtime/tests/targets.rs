@@ -44,7 +44,10 @@ async fn echo_server(delay: Duration) -> String {
                         let first = head.lines().next().unwrap_or("").to_string();
                         let token = head
                             .lines()
-                            .find_map(|l| l.strip_prefix("x-token: "))
+                            .find_map(|l| {
+                                l.strip_prefix("x-token: ")
+                                    .or_else(|| l.strip_prefix("authorization: "))
+                            })
                             .unwrap_or("-")
                             .to_string();
                         let status = if first.contains("/missing") {
@@ -82,6 +85,33 @@ async fn http_get_gives_status_headers_body_and_latency() {
     assert_eq!(v["status"], 200);
     assert!(v["latency_ms"].as_f64().unwrap() >= 30.0);
     assert_eq!(v["headers"]["x-served-by"], "echo");
+}
+
+#[tokio::test]
+async fn http_uses_credentials_from_providers() {
+    use chaos_runtime::credentials::Credentials;
+    let url = echo_server(Duration::ZERO).await;
+    // The echo server answers `x-token`; check the authorization header through a probe of it.
+    let creds = Credentials::from_token("target-token-1234");
+    let resp = http::get(format!("{url}/auth"))
+        .credentials(&creds)
+        .await
+        .unwrap();
+    assert_eq!(resp.body(), "GET /auth HTTP/1.1|Bearer target-token-1234|");
+    let basic = Credentials::from_user_password("ops", "target-password-99");
+    let resp = http::get(format!("{url}/auth"))
+        .credentials(&basic)
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.body(),
+        "GET /auth HTTP/1.1|Basic b3BzOnRhcmdldC1wYXNzd29yZC05OQ==|"
+    );
+    assert_eq!(
+        chaos_runtime::redact::redact("Bearer target-token-1234"),
+        "***",
+        "the header value is secret"
+    );
 }
 
 #[tokio::test]

@@ -392,3 +392,117 @@ fn custom_channels_receive_what_they_accept() {
     let names: Vec<_> = got.into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["run-started", "run-completed"]);
 }
+
+#[test]
+fn the_other_outcomes_end_with_run_failed_and_their_error() {
+    use chaos_harness::interrupt::Interrupt;
+    use chaos_harness::runtime::Activity;
+    let cases: Vec<(Outcome, Experiment)> = vec![
+        (
+            Outcome::RollbackFailed,
+            Experiment::builder("notify::rollback_failed")
+                .method(Action::new("a", |_| async { Ok(()) }))
+                .rollback(Action::new("restore", |_| async {
+                    Err::<(), _>("restore refused".into())
+                }))
+                .build()
+                .unwrap(),
+        ),
+        (
+            Outcome::Aborted,
+            Experiment::builder("notify::aborted")
+                .timeout(Duration::from_millis(50))
+                .method(Activity::pause(Duration::from_secs(5)))
+                .build()
+                .unwrap(),
+        ),
+        (
+            Outcome::Interrupted,
+            Experiment::builder("notify::interrupted")
+                .method(Activity::pause(Duration::from_secs(5)))
+                .build()
+                .unwrap(),
+        ),
+        (
+            Outcome::Error,
+            Experiment::builder("notify::error")
+                .method(Action::new("needs", |cx| async move {
+                    Ok(cx.var("NOTIFY_SURELY_UNSET")?)
+                }))
+                .build()
+                .unwrap(),
+        ),
+    ];
+    for (outcome, exp) in cases {
+        let receiver = Receiver::start(Answer::Ok);
+        let notifier = Notifier::global().unwrap();
+        let sink = NotificationSink::new(
+            exp.name(),
+            notifier,
+            vec![http(&receiver.url(), |_| {})],
+            None,
+        );
+        let deliveries = sink.deliveries();
+        let (trigger, interrupt) = Interrupt::manual();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let report = rt.block_on(async {
+            let run = Runner::new()
+                .sink(sink)
+                .interrupt(interrupt)
+                .run(&exp, Context::builder().build());
+            let raise = async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                trigger.raise();
+                std::future::pending::<()>().await
+            };
+            if outcome == Outcome::Interrupted {
+                tokio::select! { r = run => r, _ = raise => unreachable!() }
+            } else {
+                run.await
+            }
+        });
+        assert_eq!(report.outcome, outcome);
+        let records = deliveries.flush(Duration::from_secs(5));
+        let got = by_seq(receiver.wait_for(records.len(), Duration::from_secs(5)));
+        let last = got.last().unwrap().json();
+        assert_eq!(last["name"], "run-failed", "{outcome}");
+        assert_eq!(last["payload"]["outcome"], outcome.as_str());
+        assert!(
+            last["error"]
+                .as_str()
+                .unwrap()
+                .starts_with(outcome.as_str()),
+            "{last}"
+        );
+    }
+
+    // A run that cannot start: validate-failed carries the error, then run-failed.
+    let receiver = Receiver::start(Answer::Ok);
+    let sink = NotificationSink::new(
+        "notify::unbuilt",
+        Notifier::global().unwrap(),
+        vec![http(&receiver.url(), |_| {})],
+        None,
+    );
+    let deliveries = sink.deliveries();
+    let report = Runner::new().sink(sink).fail(
+        "notify::unbuilt",
+        1,
+        "chaos.toml:3: secrets.token: environment variable TOKEN is not set".into(),
+    );
+    assert_eq!(report.outcome, Outcome::Error);
+    let n = deliveries.flush(Duration::from_secs(5)).len();
+    let got = by_seq(receiver.wait_for(n, Duration::from_secs(5)));
+    assert_eq!(
+        names(&got),
+        ["validate-started", "validate-failed", "run-failed"]
+    );
+    assert_eq!(got[1].json()["phase"], "validate");
+    assert!(got[1].json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("chaos.toml:3"));
+}
