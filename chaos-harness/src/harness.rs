@@ -76,6 +76,7 @@ pub fn run_main(
         }
     };
     if !args.list {
+        install_logging();
         chaos_runtime::redact::install_panic_hook();
         HARNESS.get_or_init(|| Harness::new(setup));
     }
@@ -99,6 +100,24 @@ pub fn run_main(
         .map(|&(_, code)| code)
         .unwrap_or(OTHER_FAILURE);
     ExitCode::from(code)
+}
+
+/// Logs to stderr at the level `CHAOS_LOG` names (`error`, `warn`, `info`, `debug`, `trace`;
+/// default `warn`), unless the program installed a subscriber already.
+fn install_logging() {
+    let level = match std::env::var("CHAOS_LOG").map(|v| v.to_ascii_lowercase()) {
+        Ok(v) if v == "error" => tracing::Level::ERROR,
+        Ok(v) if v == "info" => tracing::Level::INFO,
+        Ok(v) if v == "debug" => tracing::Level::DEBUG,
+        Ok(v) if v == "trace" => tracing::Level::TRACE,
+        _ => tracing::Level::WARN,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .try_init();
 }
 
 /// Sorts registrations by trial name; rejects an empty registry and duplicate names.

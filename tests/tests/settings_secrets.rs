@@ -12,6 +12,7 @@ const EXE: &str = env!("CARGO_BIN_EXE_notify-fixtures");
 const TOKEN: &str = "tok-5e1f0c9a7b3d2468";
 const PASSWORD: &str = "pw-a8c7e6f5d4b3c2b1";
 const OPS_PASSWORD: &str = "ops-9f8e7d6c5b4a3921";
+const INLINE: &str = "inl-3c2b1a0f9e8d7c6b";
 
 struct World {
     dir: PathBuf,
@@ -35,6 +36,7 @@ service_url = "http://127.0.0.1:9/?token={TOKEN}"
 [secrets]
 token = {{ env = "FIXTURE_TOKEN" }}
 db_password = {{ file = "db.txt" }}
+legacy = "{INLINE}"
 
 [journal]
 flush_timeout = "3s"
@@ -157,7 +159,7 @@ fn secrets_never_leave_the_run_whatever_the_outcome() {
         w.slack.requests().len() >= runs.len(),
         "slack got every final event"
     );
-    let needles = [TOKEN, PASSWORD, OPS_PASSWORD];
+    let needles = [TOKEN, PASSWORD, OPS_PASSWORD, INLINE];
     for (what, bytes) in &scanned {
         let text = String::from_utf8_lossy(bytes);
         for n in needles {

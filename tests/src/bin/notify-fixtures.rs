@@ -115,6 +115,7 @@ async fn secrets_in_outputs(cx: &Context) {
         action "file secret as output" { format!("password is {}", cx.secret("db_password")?.expose()) };
         action "credentials" { cx.credentials("ops")?.basic().unwrap_or_default() };
         action "hook variable" { cx.var("gate")? };
+        action "inline secret" { cx.secret("legacy")?.expose().to_owned() };
     }
 }
 
