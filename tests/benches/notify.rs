@@ -14,7 +14,6 @@ use chaos_tests::receiver::{Answer, Receiver};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-#[allow(dead_code)]
 mod common;
 
 fn experiment() -> Experiment {
