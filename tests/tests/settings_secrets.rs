@@ -281,3 +281,39 @@ fn missing_secret_sources_are_errors_before_anything_runs() {
     assert!(r.stdout.contains("FIXTURE_TOKEN"), "{}", r.stdout);
     let _ = Duration::ZERO;
 }
+
+#[test]
+fn delivery_failures_are_recorded_and_logged_without_changing_the_verdict() {
+    let down = chaos_tests::receiver::refusing_url();
+    let w = world(&format!(
+        "\n[[notifications]]\ntype = \"http\"\nname = \"down\"\nurl = \"{down}\"\nretries = 1\nbackoff = \"10ms\"\nevents = [\"run-started\", \"run-completed\"]\n"
+    ));
+    let r = run(&w, "secrets_in_outputs", &[]);
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    let j = r.journal("notify_fixtures::secrets_in_outputs");
+    assert_eq!(j["outcome"], "passed");
+    let down: Vec<_> = j["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["channel"] == "down")
+        .collect();
+    assert_eq!(down.len(), 2, "{down:?}");
+    for n in down {
+        assert_eq!(n["status"], "failed");
+        assert_eq!(n["attempts"], 2);
+        assert!(
+            n["error"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains("connect"),
+            "{n}"
+        );
+    }
+    assert!(
+        r.stderr.contains("channel=down") && r.stderr.contains("notification Failed"),
+        "failures are logged: {}",
+        r.stderr
+    );
+}
