@@ -100,13 +100,9 @@ impl Harness {
                     password_env,
                 } => Arc::new(EnvUserPassword::new(user_env.clone(), password_env.clone())),
                 CredentialSettings::TokenFile { path } => Arc::new(TokenFile::new(path.clone())),
-                CredentialSettings::KubernetesServiceAccount { token_path } => {
-                    let dir = token_path
-                        .parent()
-                        .map(|p| p.to_path_buf())
-                        .unwrap_or_default();
-                    Arc::new(KubernetesServiceAccount::at(dir))
-                }
+                CredentialSettings::KubernetesServiceAccount { token_path } => Arc::new(
+                    KubernetesServiceAccount::with_token_path(token_path.clone()),
+                ),
             };
             if let Err(e) = setup.credentials.register(name, provider) {
                 errors.push(e.to_string());

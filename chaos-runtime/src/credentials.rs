@@ -432,13 +432,33 @@ impl KubernetesServiceAccount {
     /// ```
     pub const KIND: &'static str = "k8s-service-account";
 
+    /// Reads the token from `token_path` (any file name) and the namespace from `namespace`
+    /// beside it.
+    ///
+    /// ```
+    /// use chaos_runtime::credentials::KubernetesServiceAccount;
+    /// let provider = KubernetesServiceAccount::with_token_path("/mnt/sa/custom-token");
+    /// assert_eq!(provider.token_path(), std::path::Path::new("/mnt/sa/custom-token"));
+    /// assert_eq!(provider.namespace_path(), std::path::Path::new("/mnt/sa/namespace"));
+    /// ```
+    pub fn with_token_path(token_path: impl Into<PathBuf>) -> Self {
+        let token_path = token_path.into();
+        let namespace_path = token_path
+            .parent()
+            .map(|d| d.join("namespace"))
+            .unwrap_or_else(|| PathBuf::from("namespace"));
+        KubernetesServiceAccount {
+            token_path,
+            namespace_path,
+        }
+    }
+
     /// Reads `token` and `namespace` in `dir` instead of [`SERVICE_ACCOUNT_DIR`].
     ///
     /// ```
     /// use chaos_runtime::credentials::KubernetesServiceAccount;
     /// let provider = KubernetesServiceAccount::at("/mnt/sa");
     /// assert_eq!(provider.token_path(), std::path::Path::new("/mnt/sa/token"));
-    /// assert_eq!(provider.namespace_path(), std::path::Path::new("/mnt/sa/namespace"));
     /// ```
     pub fn at(dir: impl AsRef<Path>) -> Self {
         let dir = dir.as_ref();

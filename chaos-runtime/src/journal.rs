@@ -356,7 +356,8 @@ impl EventSink for JournalRecorder {
 /// The journal with run-specific values replaced by placeholders, for snapshot review:
 /// timestamps (`start`, `end`, `ts`) become `[timestamp]`, `duration` becomes `[duration]`,
 /// `node` `[host]`, `platform` `[platform]`, `seed` `[seed]`, `generator_version` `[version]`,
-/// and HTTP latencies (`latency_ms`) `[latency]`, at any depth.
+/// HTTP latencies (`latency_ms`) `[latency]` and `elapsed_ms` `[elapsed]`, at any depth; the
+/// notification deliveries (`notifications`) are left out.
 ///
 /// ```
 /// let v = serde_json::json!({"start": "2026-01-01T00:00:00+00:00", "run": [{"duration": 0.1, "output": 3}]});
@@ -366,6 +367,10 @@ impl EventSink for JournalRecorder {
 /// assert_eq!(r["run"][0]["output"], 3);
 /// ```
 pub fn redact_for_snapshot(mut v: Value) -> Value {
+    // Deliveries depend on the receivers, not on the experiment: they are left out.
+    if let Value::Object(m) = &mut v {
+        m.remove("notifications");
+    }
     fn walk(v: &mut Value) {
         match v {
             Value::Object(m) => {
@@ -378,6 +383,7 @@ pub fn redact_for_snapshot(mut v: Value) -> Value {
                         "seed" => Some("[seed]"),
                         "generator_version" => Some("[version]"),
                         "latency_ms" => Some("[latency]"),
+                        "elapsed_ms" => Some("[elapsed]"),
                         _ => None,
                     };
                     match placeholder {

@@ -651,3 +651,16 @@ fn credentials_debug_and_json_never_show_secrets() {
     redact::redact_json(&mut journal);
     assert_eq!(journal, serde_json::json!({ "header": "Bearer ***" }));
 }
+
+#[test]
+fn service_account_token_at_any_path() {
+    use chaos_runtime::credentials::{CredentialProvider, KubernetesServiceAccount};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("my-token"), "sa-token-custom-path-7788\n").unwrap();
+    std::fs::write(dir.path().join("namespace"), "shop\n").unwrap();
+    let c = KubernetesServiceAccount::with_token_path(dir.path().join("my-token"))
+        .load()
+        .unwrap();
+    assert_eq!(c.token.unwrap().expose(), "sa-token-custom-path-7788");
+    assert_eq!(c.username.as_deref(), Some("shop"));
+}
