@@ -260,11 +260,15 @@ impl Journal {
             path: dir.to_owned(),
             source,
         })?;
-        let bytes = serde_json::to_vec_pretty(&self.to_value()).map_err(|source| {
-            JournalError::Serialize {
-                path: path.to_owned(),
-                source,
-            }
+        let serialized = if crate::redact::active() {
+            serde_json::to_vec_pretty(&self.to_value())
+        } else {
+            // Nothing to redact: serialize straight from the journal, without a JSON tree.
+            serde_json::to_vec_pretty(self)
+        };
+        let bytes = serialized.map_err(|source| JournalError::Serialize {
+            path: path.to_owned(),
+            source,
         })?;
         let file_name = path
             .file_name()
