@@ -559,17 +559,7 @@ pub struct HttpChannelConfig {
 impl HttpChannel {
     /// Builds the channel.
     pub fn new(config: HttpChannelConfig) -> Result<HttpChannel, ChannelError> {
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("chaos-harness/", env!("CARGO_PKG_VERSION")));
-        if !config.verify_tls {
-            builder = builder.tls_danger_accept_invalid_certs(true);
-        } else if !config.url.to_ascii_lowercase().starts_with("https://") {
-            builder = builder.tls_certs_only(Vec::new());
-        }
-        let client = builder.build().map_err(|e| ChannelError {
-            channel: config.name.clone(),
-            message: crate::error::error_chain(&e),
-        })?;
+        let client = channel_client(&config.name, &config.url, config.verify_tls)?;
         Ok(HttpChannel {
             name: config.name,
             url: config.url,
@@ -580,6 +570,26 @@ impl HttpChannel {
             client,
         })
     }
+}
+
+/// The HTTP client of a channel: without root certificates for plain `http://` receivers (no
+/// certificate store to load), accepting any certificate when `verify_tls` is off.
+fn channel_client(
+    channel: &str,
+    url: &str,
+    verify_tls: bool,
+) -> Result<reqwest::Client, ChannelError> {
+    let mut builder =
+        reqwest::Client::builder().user_agent(concat!("chaos-harness/", env!("CARGO_PKG_VERSION")));
+    if !verify_tls {
+        builder = builder.tls_danger_accept_invalid_certs(true);
+    } else if !url.to_ascii_lowercase().starts_with("https://") {
+        builder = builder.tls_certs_only(Vec::new());
+    }
+    builder.build().map_err(|e| ChannelError {
+        channel: channel.to_owned(),
+        message: crate::error::error_chain(&e),
+    })
 }
 
 fn accepts(filter: &Option<Vec<String>>, event: &str) -> bool {
@@ -644,14 +654,7 @@ impl SlackChannel {
     ) -> Result<SlackChannel, ChannelError> {
         let name = name.into();
         let webhook_url = webhook_url.into();
-        let mut builder = reqwest::Client::builder();
-        if !webhook_url.to_ascii_lowercase().starts_with("https://") {
-            builder = builder.tls_certs_only(Vec::new());
-        }
-        let client = builder.build().map_err(|e| ChannelError {
-            channel: name.clone(),
-            message: crate::error::error_chain(&e),
-        })?;
+        let client = channel_client(&name, &webhook_url, true)?;
         Ok(SlackChannel {
             name,
             webhook_url,
