@@ -282,6 +282,7 @@ fn run_with(
         .vars(settings.variables.clone())
         .secrets(settings.secrets.clone())
         .credentials(harness.credentials.clone())
+        .target_settings(settings.targets.clone())
         .build();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

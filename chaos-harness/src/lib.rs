@@ -55,6 +55,10 @@ pub use chaos_runtime::{
 };
 pub use harness::{journal_dir, journal_path};
 
+/// The AWS EC2 target (cargo feature `aws`).
+#[cfg(feature = "aws")]
+pub use chaos_runtime::aws;
+
 /// The engine: model, builder, runner, events, journal and targets.
 pub use chaos_runtime as runtime;
 

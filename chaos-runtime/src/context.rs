@@ -31,7 +31,12 @@ struct Inner {
     secrets: BTreeMap<String, Secret>,
     credentials: Arc<CredentialRegistry>,
     rng: Mutex<SeededRng>,
+    targets: Mutex<Vec<serde_json::Value>>,
+    stash: Mutex<Stash>,
+    target_settings: Arc<toml::Table>,
 }
+
+type Stash = std::collections::HashMap<std::any::TypeId, Box<dyn std::any::Any + Send>>;
 
 impl Context {
     /// Starts building a context.
@@ -104,7 +109,54 @@ impl Context {
                 secrets: self.inner.secrets.clone(),
                 credentials: self.inner.credentials.clone(),
                 rng: Mutex::new(SeededRng::new(self.inner.seed)),
+                targets: Mutex::default(),
+                stash: Mutex::default(),
+                target_settings: self.inner.target_settings.clone(),
             }),
+        }
+    }
+
+    /// The settings file's `[targets.NAME]` table (for example `aws`), if any.
+    pub fn target_settings(&self, name: &str) -> Option<&toml::Value> {
+        self.inner.target_settings.get(name)
+    }
+
+    /// Records a target selection (which instances or pods a run chose, and from what); the
+    /// journal lists them under `targets`.
+    pub fn record_targets(&self, selection: serde_json::Value) {
+        self.inner
+            .targets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(selection);
+    }
+
+    /// The selections recorded so far.
+    pub fn recorded_targets(&self) -> Vec<serde_json::Value> {
+        self.inner
+            .targets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Runs `f` on the run's value of type `T` (created with `T::default()` on first use):
+    /// targets keep per-run state here, such as what an action stopped so that a rollback can
+    /// start it again without arguments.
+    ///
+    /// ```
+    /// let cx = chaos_runtime::Context::builder().build();
+    /// cx.with_stash(|v: &mut Vec<String>| v.push("i-123".into()));
+    /// assert_eq!(cx.with_stash(|v: &mut Vec<String>| v.clone()), ["i-123"]);
+    /// ```
+    pub fn with_stash<T: Default + Send + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        let mut stash = self.inner.stash.lock().unwrap_or_else(|p| p.into_inner());
+        let slot = stash
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| Box::new(T::default()));
+        match slot.downcast_mut::<T>() {
+            Some(v) => f(v),
+            None => unreachable!("the stash is keyed by type"),
         }
     }
 
@@ -129,6 +181,7 @@ pub struct ContextBuilder {
     vars: BTreeMap<String, String>,
     secrets: BTreeMap<String, Secret>,
     credentials: Option<Arc<CredentialRegistry>>,
+    target_settings: toml::Table,
 }
 
 impl ContextBuilder {
@@ -172,6 +225,13 @@ impl ContextBuilder {
         self
     }
 
+    /// Gives the context the settings file's `[targets]` table, read by targets with
+    /// [`Context::target_settings`].
+    pub fn target_settings(mut self, targets: toml::Table) -> Self {
+        self.target_settings = targets;
+        self
+    }
+
     /// Builds the context.
     pub fn build(self) -> Context {
         let seed = self.seed.unwrap_or_else(crate::rng::fresh_seed);
@@ -183,6 +243,9 @@ impl ContextBuilder {
                 secrets: self.secrets,
                 credentials: self.credentials.unwrap_or_default(),
                 rng: Mutex::new(SeededRng::new(seed)),
+                targets: Mutex::default(),
+                stash: Mutex::default(),
+                target_settings: Arc::new(self.target_settings),
             }),
         }
     }

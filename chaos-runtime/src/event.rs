@@ -157,6 +157,8 @@ pub struct RunReport {
     pub stopped_by: Option<String>,
     /// Why the run could not start (bad settings, an experiment that could not be built).
     pub error: Option<String>,
+    /// The targets the run selected (instances, pods), as targets recorded them.
+    pub targets: Vec<Value>,
     /// How long the run took.
     pub duration: Duration,
 }

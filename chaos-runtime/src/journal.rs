@@ -80,6 +80,9 @@ pub struct Journal {
     /// Why the run could not start.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The targets the run selected (which instances or pods, and from what).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Value>,
     /// What the notification channels delivered, and what failed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notifications: Vec<Value>,
@@ -113,6 +116,7 @@ impl Journal {
             stopped_by: None,
             error: None,
             notifications: Vec::new(),
+            targets: Vec::new(),
             started: None,
             pending: None,
             finished: false,
@@ -193,6 +197,7 @@ impl Journal {
                 self.status = report.status;
                 self.deviated = report.deviated;
                 self.stopped_by.clone_from(&report.stopped_by);
+                self.targets.clone_from(&report.targets);
                 self.seed = report.seed;
                 self.end = Some(crate::time::rfc3339(event.at));
                 self.duration = Some(

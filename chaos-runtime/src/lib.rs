@@ -19,6 +19,8 @@
 //! ```
 #![warn(missing_docs)]
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod context;
 pub mod credentials;
 pub mod error;

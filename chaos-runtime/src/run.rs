@@ -163,6 +163,7 @@ fn not_run(bus: &Bus, experiment: String, seed: u64, outcome: Outcome, why: Stri
         rollbacks: Vec::new(),
         stopped_by: (outcome == Outcome::Aborted).then(|| why.clone()),
         error: (outcome != Outcome::Aborted).then_some(why),
+        targets: Vec::new(),
         duration: Duration::ZERO,
     };
     bus.emit(EventKind::RunCompleted {
@@ -369,6 +370,7 @@ impl Run<'_> {
             rollbacks,
             stopped_by,
             error: None,
+            targets: self.cx.recorded_targets(),
             duration: started.elapsed(),
         };
         self.control(false, ControlPoint::Experiment);

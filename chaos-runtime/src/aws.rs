@@ -1,0 +1,737 @@
+//! The AWS EC2 target (cargo feature `aws`): select instances by ids or filters (with
+//! exclusions, over every page), choose some at random from the run's seed, and stop, start,
+//! reboot or terminate them; probe their states; guards and dry-run from settings.
+//!
+//! ```no_run
+//! # async fn method(cx: &chaos_runtime::Context) -> Result<(), chaos_runtime::BoxError> {
+//! use chaos_runtime::aws::{self, Choice};
+//! let ec2 = aws::ec2(cx).await?;
+//! let chosen = ec2
+//!     .instances()
+//!     .filter("instance-state-name", ["running"])
+//!     .tag("Chaos", "true")
+//!     .exclude_tag("Protected", "true")
+//!     .choose(cx, Choice::Count(1))
+//!     .await?;
+//! let report = ec2.stop(cx, &chosen, false).await?;
+//! # let _ = report; Ok(()) }
+//! ```
+//!
+//! The client comes from the standard AWS chain (environment, profile, instance role);
+//! `AWS_ENDPOINT_URL` works as the SDK defines it. The settings file's `[targets.aws]` may set
+//! `region`, `endpoint_url`, `max_instances` (an action touching more refuses), `required_tags`
+//! (every instance an action touches must carry them, e.g. `{ Chaos = "true" }`) and `dry_run`
+//! (resolve and record the selection, touch nothing); `CHAOS_DRY_RUN=1` turns dry-run on too.
+
+use crate::context::Context;
+use aws_sdk_ec2::error::ProvideErrorMetadata;
+use aws_sdk_ec2::types::{Filter, Instance as SdkInstance, InstanceStateChange};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// An AWS call or a guard failed. The message carries the AWS error code
+/// (`InvalidInstanceID.NotFound`, `UnauthorizedOperation`, `RequestLimitExceeded`...).
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    /// An EC2 API call failed.
+    #[error("EC2 {operation} failed: {code}: {message}")]
+    Api {
+        /// The operation (`DescribeInstances`, `StopInstances`...).
+        operation: &'static str,
+        /// The AWS error code, or `unknown` when the error has none (a connection error).
+        code: String,
+        /// The error's message.
+        message: String,
+    },
+    /// A guard refused the action; nothing was touched.
+    #[error("refused to {action} {count} instance(s): {reason}; nothing was touched")]
+    Refused {
+        /// The action.
+        action: &'static str,
+        /// How many instances it would have touched.
+        count: usize,
+        /// Which guard refused, and why.
+        reason: String,
+    },
+    /// The `[targets.aws]` settings are wrong.
+    #[error("settings [targets.aws]: {0}")]
+    Settings(String),
+    /// A wait ran out of time.
+    #[error("instances {ids:?} did not reach `{state}` within {}: {seen:?}", crate::time::human(*timeout))]
+    WaitTimeout {
+        /// The instances.
+        ids: Vec<String>,
+        /// The state waited for.
+        state: String,
+        /// The timeout.
+        timeout: Duration,
+        /// Their states when it ran out.
+        seen: BTreeMap<String, String>,
+    },
+}
+
+fn api_error<E, R>(operation: &'static str, err: aws_sdk_ec2::error::SdkError<E, R>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let code = err.code().unwrap_or("unknown").to_owned();
+    let message = err
+        .message()
+        .map(str::to_owned)
+        .unwrap_or_else(|| crate::error::error_chain(&err));
+    AwsError::Api {
+        operation,
+        code,
+        message,
+    }
+}
+
+/// Guards and options from the settings file's `[targets.aws]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ec2Settings {
+    /// The region (else the AWS chain's).
+    pub region: Option<String>,
+    /// The endpoint (else `AWS_ENDPOINT_URL` or AWS's).
+    pub endpoint_url: Option<String>,
+    /// The most instances one action may touch.
+    pub max_instances: Option<usize>,
+    /// Tags every instance an action touches must carry.
+    pub required_tags: BTreeMap<String, String>,
+    /// Resolve and record selections, touch nothing.
+    pub dry_run: bool,
+}
+
+impl Ec2Settings {
+    /// Reads `[targets.aws]` from the context's settings, and `CHAOS_DRY_RUN`.
+    pub fn from_context(cx: &Context) -> Result<Ec2Settings, AwsError> {
+        let mut s = Ec2Settings::default();
+        if let Some(v) = cx.target_settings("aws") {
+            let t = v
+                .as_table()
+                .ok_or_else(|| AwsError::Settings("must be a table".into()))?;
+            for (k, v) in t {
+                let bad = |what: &str| AwsError::Settings(format!("`{k}` must be {what}"));
+                match k.as_str() {
+                    "region" => s.region = Some(v.as_str().ok_or_else(|| bad("a string"))?.into()),
+                    "endpoint_url" => {
+                        s.endpoint_url = Some(v.as_str().ok_or_else(|| bad("a string"))?.into())
+                    }
+                    "max_instances" => {
+                        let n = v.as_integer().filter(|n| *n >= 0).ok_or_else(|| bad("a non-negative integer"))?;
+                        s.max_instances = Some(n as usize);
+                    }
+                    "required_tags" => {
+                        let t = v.as_table().ok_or_else(|| bad("a table of tag = value"))?;
+                        for (tk, tv) in t {
+                            let tv = tv.as_str().ok_or_else(|| bad("a table of tag = \"value\""))?;
+                            s.required_tags.insert(tk.clone(), tv.to_owned());
+                        }
+                    }
+                    "dry_run" => s.dry_run = v.as_bool().ok_or_else(|| bad("true or false"))?,
+                    other => {
+                        return Err(AwsError::Settings(format!(
+                            "unknown key `{other}`; expected region, endpoint_url, max_instances, required_tags or dry_run"
+                        )))
+                    }
+                }
+            }
+        }
+        if std::env::var("CHAOS_DRY_RUN").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+        {
+            s.dry_run = true;
+        }
+        Ok(s)
+    }
+}
+
+/// The EC2 target of a run: a client and the guards.
+#[derive(Clone, Debug)]
+pub struct Ec2 {
+    client: aws_sdk_ec2::Client,
+    settings: Ec2Settings,
+}
+
+/// The run's EC2 target, made on first use from the AWS chain and `[targets.aws]`, then
+/// shared by the run's activities.
+pub async fn ec2(cx: &Context) -> Result<Ec2, AwsError> {
+    if let Some(e) = cx.with_stash(|c: &mut Option<Ec2>| c.clone()) {
+        return Ok(e);
+    }
+    let settings = Ec2Settings::from_context(cx)?;
+    let e = Ec2::connect(settings).await?;
+    cx.with_stash(|c: &mut Option<Ec2>| *c = Some(e.clone()));
+    Ok(e)
+}
+
+impl Ec2 {
+    /// Builds a client from the AWS chain with `settings`' overrides. Throttling and other
+    /// transient errors are retried with exponential backoff (5 attempts).
+    pub async fn connect(settings: Ec2Settings) -> Result<Ec2, AwsError> {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_max_attempts(5)
+                .with_initial_backoff(Duration::from_millis(200)),
+        );
+        if let Some(r) = &settings.region {
+            loader = loader.region(aws_config::Region::new(r.clone()));
+        }
+        if let Some(u) = &settings.endpoint_url {
+            loader = loader.endpoint_url(u.clone());
+        }
+        let config = loader.load().await;
+        if config.region().is_none() {
+            return Err(AwsError::Settings(
+                "no AWS region: set AWS_REGION, a profile's region, or `region` in [targets.aws]"
+                    .into(),
+            ));
+        }
+        Ok(Ec2 {
+            client: aws_sdk_ec2::Client::new(&config),
+            settings,
+        })
+    }
+
+    /// The SDK client, for calls this module does not wrap.
+    pub fn client(&self) -> &aws_sdk_ec2::Client {
+        &self.client
+    }
+
+    /// The guards and options in force.
+    pub fn settings(&self) -> &Ec2Settings {
+        &self.settings
+    }
+
+    /// Starts a selection of instances.
+    pub fn instances(&self) -> Targets {
+        Targets {
+            ec2: self.clone(),
+            ids: Vec::new(),
+            filters: Vec::new(),
+            exclusions: Vec::new(),
+        }
+    }
+}
+
+/// One instance, as selections and probes report it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Instance {
+    /// Its id.
+    pub id: String,
+    /// Its state (`running`, `stopped`...).
+    pub state: String,
+    /// Its availability zone.
+    pub availability_zone: Option<String>,
+    /// Its tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Instance {
+    fn from_sdk(i: &SdkInstance) -> Instance {
+        Instance {
+            id: i.instance_id().unwrap_or_default().to_owned(),
+            state: i
+                .state()
+                .and_then(|s| s.name())
+                .map(|n| n.as_str().to_owned())
+                .unwrap_or_else(|| "unknown".into()),
+            availability_zone: i
+                .placement()
+                .and_then(|p| p.availability_zone())
+                .map(str::to_owned),
+            tags: i
+                .tags()
+                .iter()
+                .filter_map(|t| {
+                    Some((
+                        t.key()?.to_owned(),
+                        t.value().unwrap_or_default().to_owned(),
+                    ))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// How many of the matching instances to choose.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Choice {
+    /// All of them.
+    All,
+    /// This many (all of them if fewer match).
+    Count(usize),
+    /// This percentage, rounded up; at least one when any match.
+    Percent(f64),
+}
+
+impl Choice {
+    fn how_many(self, matched: usize) -> usize {
+        match self {
+            Choice::All => matched,
+            Choice::Count(n) => n.min(matched),
+            Choice::Percent(p) => {
+                if matched == 0 {
+                    0
+                } else {
+                    let n = (matched as f64 * p.clamp(0.0, 100.0) / 100.0).ceil() as usize;
+                    n.clamp(1, matched)
+                }
+            }
+        }
+    }
+}
+
+/// The instances a run chose, and from what. Recorded in the journal's `targets`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Selection {
+    /// How many instances matched (after exclusions).
+    pub matched: usize,
+    /// The choice.
+    pub choice: String,
+    /// The chosen instances, sorted by id.
+    pub chosen: Vec<Instance>,
+}
+
+impl Selection {
+    /// The chosen ids.
+    pub fn ids(&self) -> Vec<String> {
+        self.chosen.iter().map(|i| i.id.clone()).collect()
+    }
+}
+
+/// A selection under construction: ids or EC2 filters, then exclusions.
+#[derive(Clone, Debug)]
+pub struct Targets {
+    ec2: Ec2,
+    ids: Vec<String>,
+    filters: Vec<(String, Vec<String>)>,
+    exclusions: Vec<(String, Vec<String>)>,
+}
+
+fn sdk_filter(name: &str, values: &[String]) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.to_vec()))
+        .build()
+}
+
+/// Whether `i` matches the EC2 filter `name = values` (for exclusions, applied locally).
+fn matches(i: &Instance, name: &str, values: &[String]) -> bool {
+    let hit = |v: &str| values.iter().any(|x| x == v || (x == "*"));
+    if let Some(key) = name.strip_prefix("tag:") {
+        return i.tags.get(key).is_some_and(|v| hit(v));
+    }
+    match name {
+        "tag-key" => i.tags.keys().any(|k| hit(k)),
+        "instance-id" => hit(&i.id),
+        "instance-state-name" => hit(&i.state),
+        "availability-zone" => i.availability_zone.as_deref().is_some_and(hit),
+        _ => false,
+    }
+}
+
+impl Targets {
+    /// Selects these instance ids.
+    pub fn ids<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Self {
+        self.ids.extend(ids.into_iter().map(Into::into));
+        self
+    }
+    /// Adds an EC2 filter (`instance-state-name`, `availability-zone`, `tag:Team`, any filter
+    /// DescribeInstances takes).
+    pub fn filter<S: Into<String>>(
+        mut self,
+        name: &str,
+        values: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.filters.push((
+            name.to_owned(),
+            values.into_iter().map(Into::into).collect(),
+        ));
+        self
+    }
+    /// Adds the filter `tag:KEY = value`.
+    pub fn tag(self, key: &str, value: &str) -> Self {
+        self.filter(&format!("tag:{key}"), [value])
+    }
+    /// Excludes instances matching `name = values` (applied after the filters; supports
+    /// `tag:KEY`, `tag-key`, `instance-id`, `instance-state-name`, `availability-zone`).
+    pub fn exclude<S: Into<String>>(
+        mut self,
+        name: &str,
+        values: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.exclusions.push((
+            name.to_owned(),
+            values.into_iter().map(Into::into).collect(),
+        ));
+        self
+    }
+    /// Excludes instances tagged `KEY = value`.
+    pub fn exclude_tag(self, key: &str, value: &str) -> Self {
+        self.exclude(&format!("tag:{key}"), [value])
+    }
+
+    /// Every matching instance, over all pages, exclusions applied, sorted by id.
+    pub async fn list(&self) -> Result<Vec<Instance>, AwsError> {
+        let mut req = self.ec2.client.describe_instances();
+        if !self.ids.is_empty() {
+            req = req.set_instance_ids(Some(self.ids.clone()));
+        }
+        for (name, values) in &self.filters {
+            req = req.filters(sdk_filter(name, values));
+        }
+        let mut pages = if self.ids.is_empty() {
+            req.into_paginator().page_size(1000).send()
+        } else {
+            req.into_paginator().send()
+        };
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| api_error("DescribeInstances", e))?;
+            for r in page.reservations() {
+                for i in r.instances() {
+                    let inst = Instance::from_sdk(i);
+                    if !self.exclusions.iter().any(|(n, v)| matches(&inst, n, v)) {
+                        out.push(inst);
+                    }
+                }
+            }
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    /// Chooses among the matching instances with the run's seeded generator (the same seed and
+    /// the same instances give the same choice), and records the selection in the journal.
+    pub async fn choose(&self, cx: &Context, choice: Choice) -> Result<Selection, AwsError> {
+        let all = self.list().await?;
+        let n = choice.how_many(all.len());
+        let picked = cx.with_rng(|r| r.choose_indices(all.len(), n));
+        let chosen: Vec<Instance> = picked.into_iter().map(|i| all[i].clone()).collect();
+        let selection = Selection {
+            matched: all.len(),
+            choice: format!("{choice:?}"),
+            chosen,
+        };
+        cx.record_targets(json!({
+            "target": "aws-ec2",
+            "ids": self.ids,
+            "filters": self.filters,
+            "exclusions": self.exclusions,
+            "choice": selection.choice,
+            "matched": selection.matched,
+            "chosen": selection.ids(),
+            "dry_run": self.ec2.settings.dry_run,
+        }));
+        Ok(selection)
+    }
+
+    /// How many matching instances are in each state.
+    pub async fn count_by_state(&self) -> Result<BTreeMap<String, usize>, AwsError> {
+        let mut counts = BTreeMap::new();
+        for i in self.list().await? {
+            *counts.entry(i.state).or_insert(0) += 1;
+        }
+        Ok(counts)
+    }
+
+    /// Whether every matching instance is running (and at least one matches).
+    pub async fn all_running(&self) -> Result<bool, AwsError> {
+        let all = self.list().await?;
+        Ok(!all.is_empty() && all.iter().all(|i| i.state == "running"))
+    }
+}
+
+/// One instance's state change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Transition {
+    /// The instance.
+    pub id: String,
+    /// Its state before.
+    pub previous: String,
+    /// Its state after the call.
+    pub current: String,
+}
+
+/// What an action did.
+#[derive(Clone, Debug, Serialize)]
+pub struct ActionReport {
+    /// `stop`, `start`, `reboot` or `terminate`.
+    pub action: &'static str,
+    /// The instances.
+    pub ids: Vec<String>,
+    /// Their state changes (empty for reboot and in dry-run).
+    pub transitions: Vec<Transition>,
+    /// Whether this was a dry run (nothing touched).
+    pub dry_run: bool,
+}
+
+fn transitions(changes: &[InstanceStateChange]) -> Vec<Transition> {
+    let name = |s: Option<&aws_sdk_ec2::types::InstanceState>| {
+        s.and_then(|s| s.name())
+            .map(|n| n.as_str().to_owned())
+            .unwrap_or_else(|| "unknown".into())
+    };
+    let mut t: Vec<Transition> = changes
+        .iter()
+        .map(|c| Transition {
+            id: c.instance_id().unwrap_or_default().to_owned(),
+            previous: name(c.previous_state()),
+            current: name(c.current_state()),
+        })
+        .collect();
+    t.sort_by(|a, b| a.id.cmp(&b.id));
+    t
+}
+
+/// What the run's stop actions stopped, for [`Ec2::start_stopped`].
+#[derive(Default)]
+struct Stopped(Vec<String>);
+
+impl Ec2 {
+    /// Checks the guards for touching `selection`; refuses (touching nothing) with the reason.
+    fn guard(&self, action: &'static str, chosen: &[Instance]) -> Result<(), AwsError> {
+        if let Some(max) = self.settings.max_instances {
+            if chosen.len() > max {
+                return Err(AwsError::Refused {
+                    action,
+                    count: chosen.len(),
+                    reason: format!("max_instances = {max} in [targets.aws]"),
+                });
+            }
+        }
+        for i in chosen {
+            for (k, v) in &self.settings.required_tags {
+                if i.tags.get(k) != Some(v) {
+                    return Err(AwsError::Refused {
+                        action,
+                        count: chosen.len(),
+                        reason: format!("instance {} lacks the required tag {k}={v}", i.id),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn dry(&self, action: &'static str, ids: Vec<String>) -> Option<ActionReport> {
+        self.settings.dry_run.then(|| {
+            tracing::info!(action, ?ids, "dry run: nothing touched");
+            ActionReport {
+                action,
+                ids,
+                transitions: Vec::new(),
+                dry_run: true,
+            }
+        })
+    }
+
+    /// Stops the chosen instances (`force` skips the OS shutdown) and remembers them for
+    /// [`Ec2::start_stopped`].
+    pub async fn stop(
+        &self,
+        cx: &Context,
+        selection: &Selection,
+        force: bool,
+    ) -> Result<ActionReport, AwsError> {
+        self.guard("stop", &selection.chosen)?;
+        let ids = selection.ids();
+        if let Some(r) = self.dry("stop", ids.clone()) {
+            return Ok(r);
+        }
+        if ids.is_empty() {
+            return Ok(ActionReport {
+                action: "stop",
+                ids,
+                transitions: Vec::new(),
+                dry_run: false,
+            });
+        }
+        let out = self
+            .client
+            .stop_instances()
+            .set_instance_ids(Some(ids.clone()))
+            .force(force)
+            .send()
+            .await
+            .map_err(|e| api_error("StopInstances", e))?;
+        cx.with_stash(|s: &mut Stopped| s.0.extend(ids.iter().cloned()));
+        Ok(ActionReport {
+            action: "stop",
+            ids,
+            transitions: transitions(out.stopping_instances()),
+            dry_run: false,
+        })
+    }
+
+    /// Starts the chosen instances.
+    pub async fn start(&self, selection: &Selection) -> Result<ActionReport, AwsError> {
+        self.guard("start", &selection.chosen)?;
+        self.start_ids("start", selection.ids()).await
+    }
+
+    async fn start_ids(
+        &self,
+        action: &'static str,
+        ids: Vec<String>,
+    ) -> Result<ActionReport, AwsError> {
+        if let Some(r) = self.dry(action, ids.clone()) {
+            return Ok(r);
+        }
+        if ids.is_empty() {
+            return Ok(ActionReport {
+                action,
+                ids,
+                transitions: Vec::new(),
+                dry_run: false,
+            });
+        }
+        let out = self
+            .client
+            .start_instances()
+            .set_instance_ids(Some(ids.clone()))
+            .send()
+            .await
+            .map_err(|e| api_error("StartInstances", e))?;
+        Ok(ActionReport {
+            action,
+            ids,
+            transitions: transitions(out.starting_instances()),
+            dry_run: false,
+        })
+    }
+
+    /// Rollback helper: starts every instance this run's stop actions stopped (nothing when
+    /// none were).
+    pub async fn start_stopped(&self, cx: &Context) -> Result<ActionReport, AwsError> {
+        let ids = cx.with_stash(|s: &mut Stopped| std::mem::take(&mut s.0));
+        self.start_ids("start", ids).await
+    }
+
+    /// Reboots the chosen instances.
+    pub async fn reboot(&self, selection: &Selection) -> Result<ActionReport, AwsError> {
+        self.guard("reboot", &selection.chosen)?;
+        let ids = selection.ids();
+        if let Some(r) = self.dry("reboot", ids.clone()) {
+            return Ok(r);
+        }
+        if !ids.is_empty() {
+            self.client
+                .reboot_instances()
+                .set_instance_ids(Some(ids.clone()))
+                .send()
+                .await
+                .map_err(|e| api_error("RebootInstances", e))?;
+        }
+        Ok(ActionReport {
+            action: "reboot",
+            ids,
+            transitions: Vec::new(),
+            dry_run: false,
+        })
+    }
+
+    /// Terminates the chosen instances.
+    pub async fn terminate(&self, selection: &Selection) -> Result<ActionReport, AwsError> {
+        self.guard("terminate", &selection.chosen)?;
+        let ids = selection.ids();
+        if let Some(r) = self.dry("terminate", ids.clone()) {
+            return Ok(r);
+        }
+        if ids.is_empty() {
+            return Ok(ActionReport {
+                action: "terminate",
+                ids,
+                transitions: Vec::new(),
+                dry_run: false,
+            });
+        }
+        let out = self
+            .client
+            .terminate_instances()
+            .set_instance_ids(Some(ids.clone()))
+            .send()
+            .await
+            .map_err(|e| api_error("TerminateInstances", e))?;
+        Ok(ActionReport {
+            action: "terminate",
+            ids,
+            transitions: transitions(out.terminating_instances()),
+            dry_run: false,
+        })
+    }
+
+    /// The state of each of `ids`.
+    pub async fn states<S: Into<String>>(
+        &self,
+        ids: impl IntoIterator<Item = S>,
+    ) -> Result<BTreeMap<String, String>, AwsError> {
+        let list = self.instances().ids(ids).list().await?;
+        Ok(list.into_iter().map(|i| (i.id, i.state)).collect())
+    }
+
+    /// Waits until every one of `ids` is in `state`, polling every `every`, for at most
+    /// `timeout`; returns their states.
+    pub async fn wait_for_state(
+        &self,
+        ids: &[String],
+        state: &str,
+        every: Duration,
+        timeout: Duration,
+    ) -> Result<BTreeMap<String, String>, AwsError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let seen = self.states(ids.iter().cloned()).await?;
+            if seen.len() == ids.len() && seen.values().all(|s| s == state) {
+                return Ok(seen);
+            }
+            if tokio::time::Instant::now() + every > deadline {
+                return Err(AwsError::WaitTimeout {
+                    ids: ids.to_vec(),
+                    state: state.to_owned(),
+                    timeout,
+                    seen,
+                });
+            }
+            tokio::time::sleep(every).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_rounds_up_and_picks_at_least_one() {
+        assert_eq!(Choice::Percent(10.0).how_many(5000), 500);
+        assert_eq!(Choice::Percent(1.0).how_many(5), 1);
+        assert_eq!(Choice::Percent(34.0).how_many(3), 2);
+        assert_eq!(Choice::Percent(0.0).how_many(3), 1);
+        assert_eq!(Choice::Percent(50.0).how_many(0), 0);
+        assert_eq!(Choice::Count(7).how_many(3), 3);
+        assert_eq!(Choice::All.how_many(4), 4);
+    }
+
+    #[test]
+    fn exclusions_match_like_ec2_filters() {
+        let i = Instance {
+            id: "i-1".into(),
+            state: "running".into(),
+            availability_zone: Some("us-east-1a".into()),
+            tags: [("Team".to_owned(), "web".to_owned())].into(),
+        };
+        assert!(matches(&i, "tag:Team", &["web".into()]));
+        assert!(!matches(&i, "tag:Team", &["db".into()]));
+        assert!(matches(&i, "tag-key", &["Team".into()]));
+        assert!(matches(&i, "availability-zone", &["us-east-1a".into()]));
+        assert!(matches(
+            &i,
+            "instance-state-name",
+            &["running".into(), "stopped".into()]
+        ));
+        assert!(!matches(&i, "instance-id", &["i-2".into()]));
+    }
+}
