@@ -1,6 +1,7 @@
 //! Support for the integration tests: running a harness binary as a subprocess and reading what
 //! it left (exit code, output, journal, rollback counters).
 
+pub mod moto;
 pub mod receiver;
 
 use serde_json::Value;

@@ -9,6 +9,15 @@ fn cargo() -> Command {
     c
 }
 
+/// The feature flags that make the nested build the one the outer test run built.
+fn features() -> &'static [&'static str] {
+    if cfg!(feature = "aws") {
+        &["--features", "aws"]
+    } else {
+        &[]
+    }
+}
+
 #[test]
 fn nextest_lists_the_example_experiments() {
     let out = cargo()
@@ -20,6 +29,7 @@ fn nextest_lists_the_example_experiments() {
             "--test",
             "experiments",
         ])
+        .args(features())
         .args(["--message-format", "json"])
         .output()
         .expect("cargo nextest runs");
@@ -60,6 +70,7 @@ fn nextest_runs_one_experiment_per_process() {
             "--test",
             "experiments",
         ])
+        .args(features())
         .args(["--no-fail-fast", "-E", "test(hello_world)"])
         .output()
         .expect("cargo nextest runs");
