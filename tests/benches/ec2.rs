@@ -17,7 +17,10 @@ fn main() {
     std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
     let moto = Moto::start();
     moto.reset();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async {
         let ec2 = Ec2::connect(Ec2Settings {
             region: Some("us-east-1".into()),
