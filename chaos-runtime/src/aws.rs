@@ -182,6 +182,12 @@ impl Ec2 {
             loader = loader.endpoint_url(u.clone());
         }
         let config = loader.load().await;
+        // Secret parts of credentials from the environment never reach a journal or a log.
+        for var in ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
+            if let Ok(v) = std::env::var(var) {
+                crate::redact::register(&v);
+            }
+        }
         if config.region().is_none() {
             return Err(AwsError::Settings(
                 "no AWS region: set AWS_REGION, a profile's region, or `region` in [targets.aws]"

@@ -101,6 +101,11 @@ fn the_ec2_examples_run_against_moto() {
     )
     .unwrap();
     assert_eq!(j["outcome"], "passed");
+    let text = j.to_string();
+    assert!(
+        !text.contains("AWS_SECRET") && !text.contains("\"testing\""),
+        "no credentials in the journal"
+    );
     let stopped = j["targets"][0]["chosen"][0].as_str().unwrap().to_owned();
     assert!(fleet.contains(&stopped) || protected.contains(&stopped));
     assert_eq!(j["run"][0]["output"]["action"], "stop");
