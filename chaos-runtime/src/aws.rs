@@ -522,15 +522,19 @@ impl Ec2 {
         Ok(())
     }
 
-    fn dry(&self, action: &'static str, ids: Vec<String>) -> Option<ActionReport> {
-        self.settings.dry_run.then(|| {
+    /// The report of an action that touches nothing: a dry run, or no instances chosen.
+    fn untouched(&self, action: &'static str, ids: &[String]) -> Option<ActionReport> {
+        if !self.settings.dry_run && !ids.is_empty() {
+            return None;
+        }
+        if self.settings.dry_run {
             tracing::info!(action, ?ids, "dry run: nothing touched");
-            ActionReport {
-                action,
-                ids,
-                transitions: Vec::new(),
-                dry_run: true,
-            }
+        }
+        Some(ActionReport {
+            action,
+            ids: ids.to_vec(),
+            transitions: Vec::new(),
+            dry_run: self.settings.dry_run,
         })
     }
 
@@ -544,16 +548,8 @@ impl Ec2 {
     ) -> Result<ActionReport, AwsError> {
         self.guard("stop", &selection.chosen)?;
         let ids = selection.ids();
-        if let Some(r) = self.dry("stop", ids.clone()) {
+        if let Some(r) = self.untouched("stop", &ids) {
             return Ok(r);
-        }
-        if ids.is_empty() {
-            return Ok(ActionReport {
-                action: "stop",
-                ids,
-                transitions: Vec::new(),
-                dry_run: false,
-            });
         }
         let out = self
             .client
@@ -583,16 +579,8 @@ impl Ec2 {
         action: &'static str,
         ids: Vec<String>,
     ) -> Result<ActionReport, AwsError> {
-        if let Some(r) = self.dry(action, ids.clone()) {
+        if let Some(r) = self.untouched(action, &ids) {
             return Ok(r);
-        }
-        if ids.is_empty() {
-            return Ok(ActionReport {
-                action,
-                ids,
-                transitions: Vec::new(),
-                dry_run: false,
-            });
         }
         let out = self
             .client
@@ -620,17 +608,15 @@ impl Ec2 {
     pub async fn reboot(&self, selection: &Selection) -> Result<ActionReport, AwsError> {
         self.guard("reboot", &selection.chosen)?;
         let ids = selection.ids();
-        if let Some(r) = self.dry("reboot", ids.clone()) {
+        if let Some(r) = self.untouched("reboot", &ids) {
             return Ok(r);
         }
-        if !ids.is_empty() {
-            self.client
-                .reboot_instances()
-                .set_instance_ids(Some(ids.clone()))
-                .send()
-                .await
-                .map_err(|e| api_error("RebootInstances", e))?;
-        }
+        self.client
+            .reboot_instances()
+            .set_instance_ids(Some(ids.clone()))
+            .send()
+            .await
+            .map_err(|e| api_error("RebootInstances", e))?;
         Ok(ActionReport {
             action: "reboot",
             ids,
@@ -643,16 +629,8 @@ impl Ec2 {
     pub async fn terminate(&self, selection: &Selection) -> Result<ActionReport, AwsError> {
         self.guard("terminate", &selection.chosen)?;
         let ids = selection.ids();
-        if let Some(r) = self.dry("terminate", ids.clone()) {
+        if let Some(r) = self.untouched("terminate", &ids) {
             return Ok(r);
-        }
-        if ids.is_empty() {
-            return Ok(ActionReport {
-                action: "terminate",
-                ids,
-                transitions: Vec::new(),
-                dry_run: false,
-            });
         }
         let out = self
             .client
