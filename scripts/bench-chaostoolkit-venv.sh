@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Creates (once) a Python venv with Chaos Toolkit for the side-by-side comparison of benchmark
-# figure 2 (`cargo bench -p chaos-tests --bench hello`), and prints the path of its `chaos`.
+# Creates (once) a Python venv with Chaos Toolkit and its Kubernetes extension (chaosk8s) for
+# the side-by-side comparisons of `cargo bench -p chaos-tests --bench hello` and `--bench k8s`,
+# and prints the path of its `chaos`.
 #
 # Usage: scripts/bench-chaostoolkit-venv.sh [VENV_DIR]   (default: target/bench-chaostoolkit-venv)
 # Exits non-zero, with a note on stderr, when python3, venv or pip cannot provide it; the bench
@@ -13,6 +14,10 @@ if [[ ! -x "$venv/bin/chaos" ]]; then
     python3 -m venv "$venv" >&2 || { echo "note: python3 -m venv failed" >&2; exit 1; }
     "$venv/bin/pip" install --quiet --disable-pip-version-check --retries 2 --timeout 20 chaostoolkit >&2 \
         || { echo "note: pip install chaostoolkit failed" >&2; exit 1; }
+fi
+if ! "$venv/bin/python" -c "import chaosk8s" 2>/dev/null; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --retries 2 --timeout 20 chaostoolkit-kubernetes >&2 \
+        || { echo "note: pip install chaostoolkit-kubernetes failed" >&2; exit 1; }
 fi
 "$venv/bin/chaos" --no-log-file --version >&2
 echo "$(cd "$venv" && pwd)/bin/chaos"

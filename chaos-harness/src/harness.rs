@@ -245,6 +245,10 @@ fn run_experiment(
     for control in &harness.setup.controls {
         runner = runner.control(control.clone());
     }
+    #[cfg(feature = "k8s")]
+    {
+        runner = runner.control(std::sync::Arc::new(chaos_runtime::k8s::ClusterEvents));
+    }
     let report = run_with(runner, reg, name, harness);
     if let Some(d) = deliveries {
         let records = d.flush(harness.settings.journal.flush_timeout);
@@ -288,7 +292,12 @@ fn run_with(
         .enable_all()
         .build()
         .map_err(|e| format!("could not start the tokio runtime: {e}"))?;
-    Ok(rt.block_on(runner.run(&exp, cx)))
+    Ok(rt.block_on(async {
+        let report = runner.run(&exp, cx.clone()).await;
+        #[cfg(feature = "k8s")]
+        chaos_runtime::k8s::finish_run(&cx, &report).await;
+        report
+    }))
 }
 
 /// Calls every observer with the (redacted) journal; a panicking observer is logged.

@@ -59,12 +59,21 @@ pub use harness::{journal_dir, journal_path};
 #[cfg(feature = "aws")]
 pub use chaos_runtime::aws;
 
+/// The Kubernetes target (cargo feature `k8s`). The final binary (your test crate) enables one
+/// `k8s-openapi` version feature, for example `k8s-openapi = { version = "0.29", features =
+/// ["latest"] }`.
+#[cfg(feature = "k8s")]
+pub use chaos_runtime::k8s;
+
 /// The engine: model, builder, runner, events, journal and targets.
 pub use chaos_runtime as runtime;
 
 /// Everything an experiment file needs: `use chaos_harness::prelude::*;`.
 pub mod prelude {
     pub use crate::experiment;
+    /// With the `k8s` feature: the Kubernetes target and its choice of targets.
+    #[cfg(feature = "k8s")]
+    pub use chaos_runtime::k8s::{self, Select};
     pub use chaos_runtime::{http, process, BoxError, Context, Outcome};
 }
 

@@ -217,7 +217,13 @@ fn tolerance(input: ParseStream) -> syn::Result<Tolerance> {
             let span = rhs.span();
             Tolerance {
                 text: format!("{} {}", stringify!($tok), text(&rhs)),
-                check: quote_spanned!(span=> |__v| *__v #op (#rhs)),
+                // `=> == true` is natural in a tolerance: clippy's bool_comparison would flag
+                // it in the user's code.
+                check: quote_spanned!(span=> |__v| {
+                    #[allow(clippy::bool_comparison)]
+                    let __ok = *__v #op (#rhs);
+                    __ok
+                }),
             }
         }};
     }

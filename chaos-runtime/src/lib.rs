@@ -30,6 +30,8 @@ pub mod extend;
 pub mod http;
 pub mod interrupt;
 pub mod journal;
+#[cfg(feature = "k8s")]
+pub mod k8s;
 pub mod notify;
 pub mod outcome;
 pub mod process;

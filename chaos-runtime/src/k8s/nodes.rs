@@ -1,0 +1,403 @@
+//! Nodes: selection, cordon / uncordon, drain and delete, readiness probes.
+
+use super::pods::{touch_pods, PodInfo, IN_FLIGHT};
+use super::select::{glob, Select, Selection};
+use super::{cluster, events, wait_until, ActionReport, Cluster, K8sError, POLL};
+use crate::context::Context;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::api::{Api, DeleteParams, ListParams};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// One node, as selections and probes report it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NodeInfo {
+    /// Its name.
+    pub name: String,
+    /// Whether its `Ready` condition is true.
+    pub ready: bool,
+    /// Whether it is cordoned (`spec.unschedulable`).
+    pub unschedulable: bool,
+    /// Its creation time (RFC 3339).
+    pub created: String,
+    /// Its labels.
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip)]
+    created_epoch: i64,
+}
+
+impl NodeInfo {
+    fn from_node(n: &Node) -> NodeInfo {
+        let created = n.metadata.creation_timestamp.as_ref().map(|t| t.0);
+        NodeInfo {
+            name: n.metadata.name.clone().unwrap_or_default(),
+            ready: n
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True")),
+            unschedulable: n
+                .spec
+                .as_ref()
+                .and_then(|s| s.unschedulable)
+                .unwrap_or(false),
+            created: created.map(|t| t.to_string()).unwrap_or_default(),
+            labels: n.metadata.labels.clone().unwrap_or_default(),
+            created_epoch: created.map_or(0, |t| t.as_second()),
+        }
+    }
+}
+
+/// Nodes, narrowed by a label selector and a name pattern.
+///
+/// ```no_run
+/// # async fn method(cx: &chaos_runtime::Context) -> Result<(), chaos_runtime::k8s::K8sError> {
+/// use chaos_runtime::k8s::{self, Select};
+/// k8s::nodes(cx).labeled("pool=web").drain(Select::random(1)).await?;
+/// k8s::uncordon_cordoned(cx).await?; // rollback
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Nodes<'a> {
+    cx: &'a Context,
+    labels: Vec<String>,
+    name_pattern: Option<String>,
+    drain_timeout: Duration,
+}
+
+/// Every node of the cluster (narrow with [`Nodes::labeled`] and [`Nodes::name_matches`]).
+pub fn nodes(cx: &Context) -> Nodes<'_> {
+    Nodes {
+        cx,
+        labels: Vec::new(),
+        name_pattern: None,
+        drain_timeout: Duration::from_secs(120),
+    }
+}
+
+/// The node `name`.
+pub fn node<'a>(cx: &'a Context, name: &str) -> Nodes<'a> {
+    nodes(cx).name_matches(name)
+}
+
+/// The nodes this run cordoned (or drained), for [`uncordon_cordoned`].
+#[derive(Default)]
+struct Cordoned(Vec<String>);
+
+impl<'a> Nodes<'a> {
+    /// Adds a label selector; several are ANDed.
+    pub fn labeled(mut self, selector: &str) -> Self {
+        self.labels.push(selector.to_owned());
+        self
+    }
+    /// Keeps nodes whose name matches `pattern` (`*` any run, `?` one character).
+    pub fn name_matches(mut self, pattern: &str) -> Self {
+        self.name_pattern = Some(pattern.to_owned());
+        self
+    }
+    /// How long a drain waits for the evicted pods to go (default 2 min).
+    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
+        self.drain_timeout = timeout;
+        self
+    }
+
+    /// Every matching node, sorted by name.
+    pub async fn list(&self) -> Result<Vec<NodeInfo>, K8sError> {
+        let c = cluster(self.cx).await?;
+        self.list_in(&c).await
+    }
+
+    async fn list_in(&self, c: &Cluster) -> Result<Vec<NodeInfo>, K8sError> {
+        let api: Api<Node> = Api::all(c.client().clone());
+        let mut lp = ListParams::default().limit(500);
+        if !self.labels.is_empty() {
+            lp = lp.labels(&self.labels.join(","));
+        }
+        let mut out = Vec::new();
+        loop {
+            let page = c.call("list nodes", || api.list(&lp)).await?;
+            out.extend(page.items.iter().map(NodeInfo::from_node).filter(|n| {
+                self.name_pattern
+                    .as_deref()
+                    .is_none_or(|g| glob(g, &n.name))
+            }));
+            match page.metadata.continue_.filter(|t| !t.is_empty()) {
+                Some(token) => lp.continue_token = Some(token),
+                None => break,
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// Chooses among the matching nodes and records the selection in the journal.
+    pub async fn choose(&self, select: Select) -> Result<Selection<NodeInfo>, K8sError> {
+        let c = cluster(self.cx).await?;
+        self.choose_in(&c, select).await
+    }
+
+    async fn choose_in(
+        &self,
+        c: &Cluster,
+        select: Select,
+    ) -> Result<Selection<NodeInfo>, K8sError> {
+        let all = self.list_in(c).await?;
+        let names: Vec<String> = all.iter().map(|n| n.name.clone()).collect();
+        let created: Vec<i64> = all.iter().map(|n| n.created_epoch).collect();
+        let picked = select.pick(self.cx, &names, &created);
+        let selection = Selection {
+            matched: all.len(),
+            choice: select.describe(),
+            chosen: picked.into_iter().map(|i| all[i].clone()).collect(),
+        };
+        self.cx.record_targets(json!({
+            "target": "k8s-nodes",
+            "label_selector": self.labels.join(","),
+            "name_pattern": self.name_pattern,
+            "choice": selection.choice,
+            "matched": selection.matched,
+            "chosen": selection.chosen.iter().map(|n| n.name.clone()).collect::<Vec<_>>(),
+            "dry_run": c.settings().dry_run,
+        }));
+        Ok(selection)
+    }
+
+    /// Resolves and guards an action; `None` when it must touch nothing (dry run or nothing
+    /// chosen), with the report to return.
+    async fn prepare(
+        &self,
+        action: &'static str,
+        select: Select,
+    ) -> Result<(Cluster, Vec<NodeInfo>, Option<ActionReport>), K8sError> {
+        let c = cluster(self.cx).await?;
+        let selection = self.choose_in(&c, select).await?;
+        c.guard(
+            action,
+            "node(s)",
+            &[],
+            selection.matched,
+            selection
+                .chosen
+                .iter()
+                .map(|n| (n.name.as_str(), &n.labels)),
+        )?;
+        let targets: Vec<String> = selection.chosen.iter().map(|n| n.name.clone()).collect();
+        let done = (c.settings().dry_run || targets.is_empty()).then(|| {
+            if c.settings().dry_run {
+                tracing::info!(action, ?targets, "dry run: nothing touched");
+            }
+            ActionReport {
+                action,
+                targets,
+                dry_run: c.settings().dry_run,
+            }
+        });
+        Ok((c, selection.chosen, done))
+    }
+
+    /// Cordons the chosen nodes (no new pods are scheduled there) and remembers them for
+    /// [`uncordon_cordoned`].
+    pub async fn cordon(&self, select: Select) -> Result<ActionReport, K8sError> {
+        let (c, chosen, done) = self.prepare("cordon", select).await?;
+        if let Some(r) = done {
+            return Ok(r);
+        }
+        for n in &chosen {
+            set_unschedulable(self.cx, &c, &n.name, true).await?;
+        }
+        self.report(&c, "cordon", "ChaosNodeCordoned", &chosen)
+            .await
+    }
+
+    /// Uncordons the chosen nodes.
+    pub async fn uncordon(&self, select: Select) -> Result<ActionReport, K8sError> {
+        let (c, chosen, done) = self.prepare("uncordon", select).await?;
+        if let Some(r) = done {
+            return Ok(r);
+        }
+        for n in &chosen {
+            set_unschedulable(self.cx, &c, &n.name, false).await?;
+        }
+        self.report(&c, "uncordon", "ChaosNodeUncordoned", &chosen)
+            .await
+    }
+
+    /// Drains the chosen nodes as `kubectl drain --ignore-daemonsets` does: cordons them,
+    /// evicts their pods (DaemonSet and mirror pods stay), and waits until those pods are
+    /// gone (at most the drain timeout). The nodes are remembered for [`uncordon_cordoned`].
+    pub async fn drain(&self, select: Select) -> Result<ActionReport, K8sError> {
+        let (c, chosen, done) = self.prepare("drain", select).await?;
+        if let Some(r) = done {
+            return Ok(r);
+        }
+        for n in &chosen {
+            set_unschedulable(self.cx, &c, &n.name, true).await?;
+            let pods = evictable_pods(&c, &n.name).await?;
+            touch_pods(&c, "evict", &pods, DeleteParams::default(), IN_FLIGHT).await?;
+            let what = format!("the pods of node {} gone", n.name);
+            wait_until(&what, POLL, self.drain_timeout, || async {
+                let left = evictable_pods(&c, &n.name).await?;
+                Ok(
+                    if left.iter().all(|p| pods.iter().all(|q| q.uid != p.uid)) {
+                        Ok(())
+                    } else {
+                        Err(format!("{} pod(s) left", left.len()))
+                    },
+                )
+            })
+            .await?;
+        }
+        self.report(&c, "drain", "ChaosNodeDrained", &chosen).await
+    }
+
+    /// Deletes the chosen nodes (their pods go with them and are rescheduled elsewhere). This
+    /// cannot be rolled back: the node must register again.
+    pub async fn delete(&self, select: Select) -> Result<ActionReport, K8sError> {
+        let (c, chosen, done) = self.prepare("delete-node", select).await?;
+        if let Some(r) = done {
+            return Ok(r);
+        }
+        let api: Api<Node> = Api::all(c.client().clone());
+        for n in &chosen {
+            let dp = DeleteParams::default();
+            c.call(&format!("delete node {}", n.name), || {
+                api.delete(&n.name, &dp)
+            })
+            .await?;
+        }
+        self.report(&c, "delete-node", "ChaosNodeDeleted", &chosen)
+            .await
+    }
+
+    async fn report(
+        &self,
+        c: &Cluster,
+        action: &'static str,
+        reason: &str,
+        chosen: &[NodeInfo],
+    ) -> Result<ActionReport, K8sError> {
+        let targets: Vec<String> = chosen.iter().map(|n| n.name.clone()).collect();
+        events::action(
+            self.cx,
+            c,
+            c.namespace(),
+            events::Regarding::nodes(chosen.iter().map(|n| n.name.as_str())),
+            reason,
+            action,
+            format!("{action} node(s): {}", targets.join(", ")),
+        )
+        .await;
+        Ok(ActionReport {
+            action,
+            targets,
+            dry_run: false,
+        })
+    }
+
+    /// How many matching nodes are ready.
+    pub async fn ready_count(&self) -> Result<usize, K8sError> {
+        Ok(self.list().await?.iter().filter(|n| n.ready).count())
+    }
+
+    /// Whether at least one node matches and every matching node is ready.
+    pub async fn all_ready(&self) -> Result<bool, K8sError> {
+        let all = self.list().await?;
+        Ok(!all.is_empty() && all.iter().all(|n| n.ready))
+    }
+
+    /// Waits until every matching node is ready (at least one matching), for at most
+    /// `timeout`.
+    pub async fn wait_all_ready(&self, timeout: Duration) -> Result<usize, K8sError> {
+        wait_until("all nodes ready", POLL, timeout, || async {
+            let all = self.list().await?;
+            let ready = all.iter().filter(|n| n.ready).count();
+            Ok(if !all.is_empty() && ready == all.len() {
+                Ok(ready)
+            } else {
+                Err(format!("{ready} of {} ready", all.len()))
+            })
+        })
+        .await
+    }
+}
+
+async fn set_unschedulable(
+    cx: &Context,
+    c: &Cluster,
+    name: &str,
+    cordon: bool,
+) -> Result<(), K8sError> {
+    let api: Api<Node> = Api::all(c.client().clone());
+    if cordon {
+        c.call(&format!("cordon node {name}"), || api.cordon(name))
+            .await?;
+        cx.with_stash(|s: &mut Cordoned| {
+            if !s.0.iter().any(|n| n == name) {
+                s.0.push(name.to_owned());
+            }
+        });
+    } else {
+        c.call(&format!("uncordon node {name}"), || api.uncordon(name))
+            .await?;
+        cx.with_stash(|s: &mut Cordoned| s.0.retain(|n| n != name));
+    }
+    Ok(())
+}
+
+/// The pods on `node` a drain evicts: not DaemonSet-owned, not mirror pods, not already
+/// going.
+async fn evictable_pods(c: &Cluster, node: &str) -> Result<Vec<PodInfo>, K8sError> {
+    let api: Api<Pod> = Api::all(c.client().clone());
+    let lp = ListParams::default().fields(&format!("spec.nodeName={node}"));
+    let list = c
+        .call(&format!("list pods on node {node}"), || api.list(&lp))
+        .await?;
+    Ok(list
+        .items
+        .iter()
+        .filter(|p| {
+            let daemon = p
+                .metadata
+                .owner_references
+                .as_ref()
+                .is_some_and(|o| o.iter().any(|o| o.kind == "DaemonSet"));
+            let mirror = p
+                .metadata
+                .annotations
+                .as_ref()
+                .is_some_and(|a| a.contains_key("kubernetes.io/config.mirror"));
+            !daemon && !mirror
+        })
+        .map(|p| {
+            let mut info = PodInfo::from_pod(p);
+            info.node = Some(node.to_owned());
+            info
+        })
+        .collect())
+}
+
+/// Rollback helper: uncordons every node this run cordoned or drained (nothing when none
+/// was). Returns their names.
+pub async fn uncordon_cordoned(cx: &Context) -> Result<Vec<String>, K8sError> {
+    let names = cx.with_stash(|s: &mut Cordoned| std::mem::take(&mut s.0));
+    if names.is_empty() {
+        return Ok(names);
+    }
+    let c = cluster(cx).await?;
+    for n in &names {
+        set_unschedulable(cx, &c, n, false).await?;
+    }
+    events::action(
+        cx,
+        &c,
+        c.namespace(),
+        events::Regarding::nodes(names.iter().map(String::as_str)),
+        "ChaosNodeUncordoned",
+        "uncordon",
+        format!("uncordoned node(s) this run cordoned: {}", names.join(", ")),
+    )
+    .await;
+    Ok(names)
+}

@@ -1,0 +1,311 @@
+//! Deployments: scale (remembering the old replica count for the rollback), rollout restart,
+//! availability probes and waits.
+
+use super::{cluster, events, wait_until, Cluster, K8sError, POLL};
+use crate::context::Context;
+use k8s_openapi::api::apps::v1::Deployment as K8sDeployment;
+use kube::api::{Api, Patch, PatchParams};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A deployment, by namespace and name.
+///
+/// ```no_run
+/// # async fn rollback(cx: &chaos_runtime::Context) -> Result<(), chaos_runtime::k8s::K8sError> {
+/// use chaos_runtime::k8s;
+/// let web = k8s::deployment(cx, "shop", "web");
+/// web.scale(1).await?;                 // method
+/// k8s::restore_scales(cx).await?;      // rollback: back to what it was
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Deployment<'a> {
+    cx: &'a Context,
+    namespace: String,
+    name: String,
+}
+
+/// The deployment `name` in `namespace` (`""`: the cluster's default namespace).
+pub fn deployment<'a>(cx: &'a Context, namespace: &str, name: &str) -> Deployment<'a> {
+    Deployment {
+        cx,
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+    }
+}
+
+/// A deployment's replica counts, from its status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DeploymentState {
+    /// `spec.replicas`.
+    pub desired: i32,
+    /// `status.replicas`.
+    pub replicas: i32,
+    /// `status.updatedReplicas`.
+    pub updated: i32,
+    /// `status.readyReplicas`.
+    pub ready: i32,
+    /// `status.availableReplicas`.
+    pub available: i32,
+    /// Whether the `Available` condition is true.
+    pub available_condition: bool,
+    /// Whether the status reflects the latest spec (`observedGeneration >= generation`).
+    pub observed: bool,
+}
+
+impl DeploymentState {
+    /// Every desired replica is updated, ready and available, and nothing else runs.
+    pub fn fully_available(&self) -> bool {
+        self.observed
+            && self.updated == self.desired
+            && self.ready == self.desired
+            && self.available == self.desired
+            && self.replicas == self.desired
+    }
+}
+
+/// What a scale did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ScaleReport {
+    /// `namespace/name`.
+    pub deployment: String,
+    /// The replica count before.
+    pub previous: i32,
+    /// The replica count asked for.
+    pub replicas: i32,
+    /// Whether this was a dry run (nothing touched).
+    pub dry_run: bool,
+}
+
+/// The replica counts this run's scales found, for [`restore_scales`]: the first one per
+/// deployment.
+#[derive(Default)]
+struct Scaled(BTreeMap<(String, String), i32>);
+
+impl<'a> Deployment<'a> {
+    async fn target(&self) -> Result<(Cluster, String, Api<K8sDeployment>), K8sError> {
+        let c = cluster(self.cx).await?;
+        let ns = if self.namespace.is_empty() {
+            c.namespace().to_owned()
+        } else {
+            self.namespace.clone()
+        };
+        let api = Api::namespaced(c.client().clone(), &ns);
+        Ok((c, ns, api))
+    }
+
+    async fn fetch(
+        &self,
+        c: &Cluster,
+        ns: &str,
+        api: &Api<K8sDeployment>,
+    ) -> Result<K8sDeployment, K8sError> {
+        c.call(&format!("get deployment {ns}/{}", self.name), || {
+            api.get(&self.name)
+        })
+        .await
+    }
+
+    /// Its replica counts.
+    pub async fn state(&self) -> Result<DeploymentState, K8sError> {
+        let (c, ns, api) = self.target().await?;
+        let d = self.fetch(&c, &ns, &api).await?;
+        Ok(state_of(&d))
+    }
+
+    /// Whether its `Available` condition is true.
+    pub async fn available(&self) -> Result<bool, K8sError> {
+        Ok(self.state().await?.available_condition)
+    }
+
+    /// Whether every desired replica is updated, ready and available.
+    pub async fn fully_available(&self) -> Result<bool, K8sError> {
+        Ok(self.state().await?.fully_available())
+    }
+
+    /// Waits until it is fully available, for at most `timeout`; returns its state.
+    pub async fn wait_fully_available(
+        &self,
+        timeout: Duration,
+    ) -> Result<DeploymentState, K8sError> {
+        let what = format!(
+            "deployment {}/{} fully available",
+            self.namespace, self.name
+        );
+        wait_until(&what, POLL, timeout, || async {
+            let s = self.state().await?;
+            Ok(if s.fully_available() {
+                Ok(s)
+            } else {
+                Err(format!("{s:?}"))
+            })
+        })
+        .await
+    }
+
+    fn guard(
+        &self,
+        c: &Cluster,
+        ns: &str,
+        action: &'static str,
+        d: &K8sDeployment,
+    ) -> Result<(), K8sError> {
+        let labels = d.metadata.labels.clone().unwrap_or_default();
+        c.guard(
+            action,
+            "deployment",
+            &[ns],
+            1,
+            [(self.name.as_str(), &labels)],
+        )
+    }
+
+    /// Sets its replica count through the scale subresource, remembering the count it had
+    /// (the first time this run scales it) for [`restore_scales`].
+    pub async fn scale(&self, replicas: i32) -> Result<ScaleReport, K8sError> {
+        let (c, ns, api) = self.target().await?;
+        let d = self.fetch(&c, &ns, &api).await?;
+        self.guard(&c, &ns, "scale", &d)?;
+        let previous = d.spec.replicas.unwrap_or(1);
+        let report = ScaleReport {
+            deployment: format!("{ns}/{}", self.name),
+            previous,
+            replicas,
+            dry_run: c.settings().dry_run,
+        };
+        self.cx.record_targets(json!({
+            "target": "k8s-deployment",
+            "deployment": report.deployment,
+            "action": "scale",
+            "previous": previous,
+            "replicas": replicas,
+            "dry_run": report.dry_run,
+        }));
+        if report.dry_run {
+            tracing::info!(deployment = %report.deployment, replicas, "dry run: nothing touched");
+            return Ok(report);
+        }
+        self.set_replicas(&c, &ns, &api, replicas).await?;
+        self.cx.with_stash(|s: &mut Scaled| {
+            s.0.entry((ns.clone(), self.name.clone()))
+                .or_insert(previous);
+        });
+        events::action(
+            self.cx,
+            &c,
+            &ns,
+            events::Regarding::deployment(&ns, &self.name, d.metadata.uid.as_deref()),
+            "ChaosDeploymentScaled",
+            "scale",
+            format!(
+                "scaled deployment {} from {previous} to {replicas} replica(s)",
+                report.deployment
+            ),
+        )
+        .await;
+        Ok(report)
+    }
+
+    async fn set_replicas(
+        &self,
+        c: &Cluster,
+        ns: &str,
+        api: &Api<K8sDeployment>,
+        replicas: i32,
+    ) -> Result<(), K8sError> {
+        let patch = Patch::Merge(json!({ "spec": { "replicas": replicas } }));
+        let pp = PatchParams::default();
+        c.call(&format!("scale deployment {ns}/{}", self.name), || {
+            api.patch_scale(&self.name, &pp, &patch)
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Restarts its pods the way `kubectl rollout restart` does (a new template annotation,
+    /// so a new ReplicaSet rolls out).
+    pub async fn restart(&self) -> Result<(), K8sError> {
+        let (c, ns, api) = self.target().await?;
+        let d = self.fetch(&c, &ns, &api).await?;
+        self.guard(&c, &ns, "restart", &d)?;
+        self.cx.record_targets(json!({
+            "target": "k8s-deployment",
+            "deployment": format!("{ns}/{}", self.name),
+            "action": "restart",
+            "dry_run": c.settings().dry_run,
+        }));
+        if c.settings().dry_run {
+            return Ok(());
+        }
+        // kubectl's annotation, so that `kubectl rollout history` reads it as its own.
+        let patch = Patch::Merge(
+            json!({ "spec": { "template": { "metadata": { "annotations": {
+            "kubectl.kubernetes.io/restartedAt": k8s_openapi::jiff::Timestamp::now().to_string()
+        } } } } }),
+        );
+        let pp = PatchParams::default();
+        c.call(&format!("restart deployment {ns}/{}", self.name), || {
+            api.patch(&self.name, &pp, &patch)
+        })
+        .await?;
+        events::action(
+            self.cx,
+            &c,
+            &ns,
+            events::Regarding::deployment(&ns, &self.name, d.metadata.uid.as_deref()),
+            "ChaosDeploymentRestarted",
+            "restart",
+            format!("rollout restart of deployment {ns}/{}", self.name),
+        )
+        .await;
+        Ok(())
+    }
+}
+
+/// Rollback helper: sets every deployment this run scaled back to the replica count it had
+/// before (nothing when none was scaled). Returns what it restored.
+pub async fn restore_scales(cx: &Context) -> Result<Vec<ScaleReport>, K8sError> {
+    let scaled = cx.with_stash(|s: &mut Scaled| std::mem::take(&mut s.0));
+    let mut out = Vec::new();
+    for ((ns, name), replicas) in scaled {
+        let d = deployment(cx, &ns, &name);
+        let (c, ns, api) = d.target().await?;
+        let now = d.fetch(&c, &ns, &api).await?;
+        let previous = now.spec.replicas.unwrap_or(1);
+        d.set_replicas(&c, &ns, &api, replicas).await?;
+        events::action(
+            cx,
+            &c,
+            &ns,
+            events::Regarding::deployment(&ns, &name, now.metadata.uid.as_deref()),
+            "ChaosDeploymentRestored",
+            "scale",
+            format!("restored deployment {ns}/{name} from {previous} to {replicas} replica(s)"),
+        )
+        .await;
+        out.push(ScaleReport {
+            deployment: format!("{ns}/{name}"),
+            previous,
+            replicas,
+            dry_run: false,
+        });
+    }
+    Ok(out)
+}
+
+fn state_of(d: &K8sDeployment) -> DeploymentState {
+    let s = d.status.clone().unwrap_or_default();
+    DeploymentState {
+        desired: d.spec.replicas.unwrap_or(1),
+        replicas: s.replicas.unwrap_or(0),
+        updated: s.updated_replicas.unwrap_or(0),
+        ready: s.ready_replicas.unwrap_or(0),
+        available: s.available_replicas.unwrap_or(0),
+        available_condition: s.conditions.unwrap_or_default().iter().any(|c| {
+            c.type_.as_deref() == Some("Available") && c.status.as_deref() == Some("True")
+        }),
+        observed: s.observed_generation.unwrap_or(0) >= d.metadata.generation.unwrap_or(0),
+    }
+}
