@@ -45,7 +45,11 @@ async fn kill_pods_with_label(cx: &Context) {
     }
     method! {
         action "terminate one app=web pod at random" {
-            k8s::pods(cx, &ns(cx)).labeled("app=web").terminate(Select::random(1)).await?
+            let report = k8s::pods(cx, &ns(cx)).labeled("app=web").terminate(Select::random(1)).await?;
+            if report.targets.len() != 1 {
+                return Err(format!("expected to terminate 1 app=web pod, terminated {:?}", report.targets).into());
+            }
+            report
         };
         probe "web recovered within 20s" {
             k8s::deployment(cx, &ns(cx), "web").wait_fully_available(Duration::from_secs(20)).await?.ready

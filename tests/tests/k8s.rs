@@ -26,7 +26,11 @@ fn fast() -> SimConfig {
 }
 
 fn cluster() -> Cluster {
-    let sim = Sim::start(fast()).expect("the simulated cluster starts");
+    cluster_with(fast())
+}
+
+fn cluster_with(config: SimConfig) -> Cluster {
+    let sim = Sim::start(config).expect("the simulated cluster starts");
     sim.seed_demo();
     let dir = tempfile::tempdir().expect("tempdir");
     let kubeconfig = dir.path().join("kubeconfig");
@@ -253,7 +257,11 @@ async fn choices_are_seeded_rounded_up_and_recorded() {
 
 #[tokio::test]
 async fn terminate_with_grace_and_force_then_replacement() {
-    let c = cluster();
+    // Pods deleted with a grace period stay Terminating for up to 5 s here.
+    let c = cluster_with(SimConfig {
+        max_termination: Duration::from_secs(5),
+        ..fast()
+    });
     let cx = c.cx(7, "");
     let before = c.live_pod_names();
     let web = k8s::pods(&cx, "demo").labeled("app=web");
@@ -267,10 +275,13 @@ async fn terminate_with_grace_and_force_then_replacement() {
     let victim = report.targets[0].trim_start_matches("demo/").to_owned();
     assert!(before.contains(&victim));
     // Graceful: terminating first (deletionTimestamp), gone after the grace the sim allows.
-    let p = c.sim.get("pods", "demo", &victim);
-    if let Some(p) = p {
-        assert!(!p["metadata"]["deletionTimestamp"].is_null(), "{p:#}");
-    }
+    let p = c
+        .sim
+        .get("pods", "demo", &victim)
+        .expect("still terminating");
+    assert!(!p["metadata"]["deletionTimestamp"].is_null(), "{p:#}");
+    assert_eq!(p["metadata"]["deletionGracePeriodSeconds"], 30, "{p:#}");
+    assert!(reasons(&c.sim, "demo").contains(&"ChaosPodsTerminated".to_owned()));
     assert!(c
         .sim
         .requests()
@@ -309,6 +320,42 @@ async fn evict_goes_through_the_eviction_api() {
     assert_eq!(c.requests("POST", &format!("/pods/{name}/eviction")), 1);
     c.wait_web_ready(3).await;
     assert!(!c.live_pod_names().contains(&name));
+    assert!(reasons(&c.sim, "demo").contains(&"ChaosPodsEvicted".to_owned()));
+}
+
+#[tokio::test]
+async fn evict_honours_a_pod_disruption_budget() {
+    use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+    let c = cluster();
+    let cx = c.cx(3, "retries = 1");
+    let pdb: PodDisruptionBudget = serde_json::from_value(serde_json::json!({
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": { "name": "web", "namespace": "demo" },
+        "spec": { "minAvailable": 3, "selector": { "matchLabels": { "app": "web" } } }
+    }))
+    .expect("pdb");
+    let client = k8s::cluster(&cx).await.expect("cluster").client().clone();
+    kube::Api::<PodDisruptionBudget>::namespaced(client, "demo")
+        .create(&Default::default(), &pdb)
+        .await
+        .expect("PDB created");
+    let before = c.live_pod_names();
+    let err = k8s::pods(&cx, "demo")
+        .labeled("app=web")
+        .evict(Select::random(1))
+        .await
+        .expect_err("the budget forbids it");
+    assert!(
+        matches!(&err, K8sError::Api { code: 429, reason, .. } if reason == "TooManyRequests"),
+        "{err}"
+    );
+    assert_eq!(
+        c.requests("POST", "/eviction"),
+        2,
+        "tried, retried once, refused"
+    );
+    assert_eq!(c.live_pod_names(), before);
 }
 
 #[tokio::test]
@@ -357,7 +404,8 @@ async fn scale_restore_and_restart() {
         c.sim.list("replicasets", "demo").len() > rs_before,
         "a new ReplicaSet"
     );
-    for _ in 0..100 {
+    assert!(reasons(&c.sim, "demo").contains(&"ChaosDeploymentRestarted".to_owned()));
+    for _ in 0..400 {
         let now = c.live_pod_names();
         if now.len() == 3 && now.is_disjoint(&before) && web.fully_available().await.expect("probe")
         {
@@ -404,7 +452,6 @@ async fn probes_and_recovery_waits() {
         .scale(6)
         .await
         .expect("scale");
-    assert!(!d.fully_available().await.expect("probe"));
     let err = web
         .wait_ready(7, Duration::from_millis(400))
         .await
@@ -461,6 +508,30 @@ async fn nodes_cordon_uncordon_drain_and_delete() {
         ["node-2"]
     );
     assert!(!unschedulable("node-2"));
+    assert!(k8s::uncordon_cordoned(&cx)
+        .await
+        .expect("nothing left")
+        .is_empty());
+
+    // A node cordoned before the run is not the run's to uncordon.
+    let client = k8s::cluster(&cx).await.expect("cluster").client().clone();
+    kube::Api::<k8s_openapi::api::core::v1::Node>::all(client)
+        .cordon("node-1")
+        .await
+        .expect("cordoned by someone else");
+    k8s::node(&cx, "node-1")
+        .cordon(Select::all())
+        .await
+        .expect("cordon");
+    assert!(k8s::uncordon_cordoned(&cx)
+        .await
+        .expect("rollback")
+        .is_empty());
+    assert!(unschedulable("node-1"));
+    k8s::node(&cx, "node-1")
+        .uncordon(Select::all())
+        .await
+        .expect("uncordon");
 
     let r = k8s::node(&cx, "node-3")
         .delete(Select::all())
@@ -470,6 +541,18 @@ async fn nodes_cordon_uncordon_drain_and_delete() {
     assert!(c.sim.get("nodes", "", "node-3").is_none());
     c.wait_web_ready(3).await;
     assert_eq!(on_node("node-3"), 0);
+    let reasons = reasons(&c.sim, "demo");
+    for r in [
+        "ChaosNodeCordoned",
+        "ChaosNodeUncordoned",
+        "ChaosNodeDrained",
+        "ChaosNodeDeleted",
+    ] {
+        assert!(
+            reasons.iter().any(|x| x == r),
+            "{r} missing from {reasons:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -528,10 +611,58 @@ async fn guards_refuse_and_touch_nothing() {
         .await
         .expect_err("not allowed");
     assert!(err.to_string().contains("allowed_namespaces"), "{err}");
+    // A scale-down counts the pods it removes, of those there were.
+    let cx = c.cx(1, "max_count = 1");
+    let err = k8s::deployment(&cx, "demo", "web")
+        .scale(0)
+        .await
+        .expect_err("removes 3 pods");
+    assert!(err.to_string().contains("refused to scale 3"), "{err}");
+    let cx = c.cx(1, "max_percent = 34");
+    let err = k8s::deployment(&cx, "demo", "web")
+        .scale(1)
+        .await
+        .expect_err("removes 2 of 3");
+    assert!(err.to_string().contains("66.7%"), "{err}");
     assert_eq!(
         c.sim.get("deployments", "demo", "web").expect("web")["spec"]["replicas"],
         3
     );
+    // One named node is a third of the cluster's nodes, not all of what matched.
+    let nodes_before = c.sim.list("nodes", "");
+    k8s::node(&cx, "node-1")
+        .cordon(Select::all())
+        .await
+        .expect("1 of 3 nodes");
+    k8s::node(&cx, "node-1")
+        .uncordon(Select::all())
+        .await
+        .expect("1 of 3 nodes");
+    let err = k8s::nodes(&cx)
+        .cordon(Select::random(2))
+        .await
+        .expect_err("2 of 3");
+    assert!(err.to_string().contains("over max_percent = 34"), "{err}");
+    // A drain or node deletion is refused for the pods it would evict, before anything.
+    let cx = c.cx(1, "allowed_namespaces = [\"prod\"]");
+    c.sim.clear_requests();
+    let err = k8s::node(&cx, "node-1")
+        .drain(Select::all())
+        .await
+        .expect_err("demo pods");
+    assert!(err.to_string().contains("refused to drain"), "{err}");
+    let err = k8s::node(&cx, "node-1")
+        .delete(Select::all())
+        .await
+        .expect_err("demo pods");
+    assert!(err.to_string().contains("refused to delete-node"), "{err}");
+    assert_eq!(c.writes(), 0);
+    assert_eq!(c.sim.list("nodes", "").len(), nodes_before.len());
+    assert!(c
+        .sim
+        .events("demo")
+        .iter()
+        .all(|e| e["reason"] != "ChaosNodeDrained"));
 }
 
 #[tokio::test]
@@ -553,6 +684,23 @@ async fn dry_run_resolves_records_and_touches_nothing() {
         .expect("dry run");
     assert!(s.dry_run);
     k8s::nodes(&cx).drain(Select::all()).await.expect("dry run");
+    k8s::nodes(&cx)
+        .cordon(Select::all())
+        .await
+        .expect("dry run");
+    k8s::nodes(&cx)
+        .delete(Select::random(1))
+        .await
+        .expect("dry run");
+    k8s::pods(&cx, "demo")
+        .labeled("app=web")
+        .evict(Select::all())
+        .await
+        .expect("dry run");
+    assert!(k8s::uncordon_cordoned(&cx)
+        .await
+        .expect("nothing cordoned")
+        .is_empty());
     k8s::deployment(&cx, "demo", "web")
         .restart()
         .await
@@ -810,4 +958,21 @@ async fn context_namespace_and_credentials_from_settings() {
     let cx = Context::builder().target_settings(table).build();
     let err = k8s::pods(&cx, "demo").count().await.expect_err("bad key");
     assert!(err.to_string().contains("unknown key `max_pods`"), "{err}");
+}
+
+#[tokio::test]
+async fn events_can_be_turned_off() {
+    let c = cluster();
+    let cx = c.cx(1, "events = false");
+    k8s::pods(&cx, "demo")
+        .labeled("app=web")
+        .terminate(Select::random(1))
+        .await
+        .expect("terminate");
+    k8s::deployment(&cx, "demo", "web")
+        .scale(4)
+        .await
+        .expect("scale");
+    assert!(c.sim.events("demo").is_empty());
+    assert_eq!(c.requests("POST", "/events"), 0);
 }

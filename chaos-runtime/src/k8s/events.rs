@@ -4,7 +4,9 @@
 //! Actions write theirs inline. The start time, the rollbacks and the verdict come from the
 //! run's lifecycle: register [`ClusterEvents`] as a control and call [`finish_run`] after the
 //! run (chaos-harness does both when its `k8s` feature is on). Writing an Event never fails an
-//! activity or changes a verdict: a failure is logged.
+//! activity or changes a verdict: it is tried once, for at most 2 s, and a failure is logged.
+//! No Event is written in dry-run, with `events = false`, or in a namespace outside
+//! `allowed_namespaces`.
 
 use super::pods::PodInfo;
 use super::Cluster;
@@ -22,6 +24,9 @@ use std::time::{Duration, SystemTime};
 
 /// The `reportingController` of every Event the harness writes.
 pub const REPORTING_CONTROLLER: &str = "chaos-harness.dev/experiment";
+
+/// How long one Event write may take.
+const EVENT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long [`finish_run`] waits for the Events still being written.
 const FINISH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -159,6 +164,12 @@ async fn write(
     note: String,
     at: SystemTime,
 ) {
+    let allowed = &c.settings().allowed_namespaces;
+    if !allowed.is_empty() && !allowed.iter().any(|a| a == ns) {
+        // Nothing is written outside the namespaces the settings allow.
+        tracing::debug!(namespace = ns, reason, "no Event: namespace not allowed");
+        return;
+    }
     cx.with_stash(|l: &mut Ledger| l.namespaces.insert(ns.to_owned()));
     let event = Event {
         metadata: ObjectMeta {
@@ -179,15 +190,22 @@ async fn write(
     };
     let api: Api<Event> = Api::namespaced(c.client().clone(), ns);
     let pp = PostParams::default();
-    if let Err(e) = c
-        .call(&format!("create event in {ns}"), || api.create(&pp, &event))
-        .await
-    {
-        tracing::warn!(
+    // One attempt, bounded: an Event never holds an activity up.
+    match tokio::time::timeout(EVENT_TIMEOUT, api.create(&pp, &event)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(
+                namespace = ns,
+                reason,
+                "could not write the Kubernetes Event: {e}"
+            )
+        }
+        Err(_) => tracing::warn!(
             namespace = ns,
             reason,
-            "could not write the Kubernetes Event: {e}"
-        );
+            "could not write the Kubernetes Event within {}",
+            crate::time::human(EVENT_TIMEOUT)
+        ),
     }
 }
 

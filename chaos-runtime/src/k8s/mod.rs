@@ -60,7 +60,7 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::api::Api;
 use serde::Serialize;
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// A Kubernetes call, a guard or the configuration failed.
@@ -104,9 +104,6 @@ pub enum K8sError {
     /// No usable cluster configuration (kubeconfig, context, in-cluster).
     #[error("Kubernetes client configuration: {0}")]
     Config(String),
-    /// A selector or pattern given to a selection is malformed.
-    #[error("bad selection: {0}")]
-    Selection(String),
     /// A wait ran out of time.
     #[error("{what} did not hold within {}: {last}", crate::time::human(*timeout))]
     WaitTimeout {
@@ -271,14 +268,18 @@ impl std::fmt::Debug for Cluster {
 /// which cluster), then shared by the run's activities. The first use writes the
 /// experiment's start Event.
 pub async fn cluster(cx: &Context) -> Result<Cluster, K8sError> {
-    if let Some(c) = cx.with_stash(|c: &mut Option<Cluster>| c.clone()) {
-        return Ok(c);
-    }
-    let settings = K8sSettings::from_context(cx)?;
-    let c = Cluster::connect(cx, settings).await?;
-    cx.with_stash(|s: &mut Option<Cluster>| *s = Some(c.clone()));
-    events::started(cx, &c).await;
-    Ok(c)
+    // One connection per run, even when a sampled hypothesis and the method start at once.
+    let cell = cx.with_stash(|c: &mut Arc<tokio::sync::OnceCell<Cluster>>| c.clone());
+    let c = cell
+        .get_or_try_init(|| async {
+            let settings = K8sSettings::from_context(cx)?;
+            let c = Cluster::connect(cx, settings).await?;
+            cx.with_stash(|s: &mut Option<Cluster>| *s = Some(c.clone()));
+            events::started(cx, &c).await;
+            Ok::<_, K8sError>(c)
+        })
+        .await?;
+    Ok(c.clone())
 }
 
 impl Cluster {
@@ -289,6 +290,8 @@ impl Cluster {
             let creds = cx
                 .credentials(name)
                 .map_err(|e| K8sError::Config(e.to_string()))?;
+            // The provider's credentials replace the kubeconfig user's, whatever they were.
+            config.auth_info = kube::config::AuthInfo::default();
             if let Some(t) = &creds.token {
                 config.auth_info.token = Some(t.expose().to_owned().into());
             } else if let (Some(u), Some(p)) = (&creds.username, &creds.password) {
@@ -385,18 +388,19 @@ impl Cluster {
         }
     }
 
-    /// Refuses (touching nothing) when a guard forbids touching `touched` (name and labels) of
-    /// `matched` objects, in `namespaces` (none for cluster-scoped objects).
+    /// Refuses (touching nothing) when a guard forbids an action: in `namespaces` (none for
+    /// cluster-scoped objects), touching `count` objects of `of` (`None`: no count or
+    /// percentage limit applies), where every object of `labelled` (name and labels) must
+    /// carry the opt-in label.
     pub(crate) fn guard<'a>(
         &self,
         action: &'static str,
         kind: &'static str,
         namespaces: &[&str],
-        matched: usize,
-        touched: impl IntoIterator<Item = (&'a str, &'a std::collections::BTreeMap<String, String>)>,
+        (count, of): (usize, Option<usize>),
+        labelled: impl IntoIterator<Item = (&'a str, &'a std::collections::BTreeMap<String, String>)>,
     ) -> Result<(), K8sError> {
-        let touched: Vec<_> = touched.into_iter().collect();
-        let count = touched.len();
+        let touched: Vec<_> = labelled.into_iter().collect();
         let refuse = |reason: String| K8sError::Refused {
             action,
             count,
@@ -412,7 +416,9 @@ impl Cluster {
                 )));
             }
         }
-        if let Some(max) = s.max_count {
+        let limits = of.is_some();
+        let matched = of.unwrap_or(0);
+        if let Some(max) = s.max_count.filter(|_| limits) {
             if count > max {
                 return Err(refuse(format!("max_count = {max} in [targets.k8s]")));
             }
@@ -553,11 +559,22 @@ where
     Fut: Future<Output = Result<Result<T, String>, K8sError>>,
 {
     let deadline = tokio::time::Instant::now() + timeout;
+    let mut last = String::from("nothing seen yet");
     loop {
-        let last = match check().await? {
-            Ok(v) => return Ok(v),
-            Err(seen) => seen,
-        };
+        // A check (and its retries) never runs past the deadline.
+        match tokio::time::timeout_at(deadline, check()).await {
+            Ok(r) => match r? {
+                Ok(v) => return Ok(v),
+                Err(seen) => last = seen,
+            },
+            Err(_) => {
+                return Err(K8sError::WaitTimeout {
+                    what: what.to_owned(),
+                    timeout,
+                    last,
+                })
+            }
+        }
         if tokio::time::Instant::now() + every > deadline {
             return Err(K8sError::WaitTimeout {
                 what: what.to_owned(),

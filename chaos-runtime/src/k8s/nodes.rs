@@ -173,11 +173,17 @@ impl<'a> Nodes<'a> {
     ) -> Result<(Cluster, Vec<NodeInfo>, Option<ActionReport>), K8sError> {
         let c = cluster(self.cx).await?;
         let selection = self.choose_in(&c, select).await?;
+        // max_percent is of the cluster's nodes, not of those a name or selector matched.
+        let total = if self.labels.is_empty() && self.name_pattern.is_none() {
+            selection.matched
+        } else {
+            nodes(self.cx).list_in(&c).await?.len()
+        };
         c.guard(
             action,
             "node(s)",
             &[],
-            selection.matched,
+            (selection.chosen.len(), Some(total)),
             selection
                 .chosen
                 .iter()
@@ -204,7 +210,7 @@ impl<'a> Nodes<'a> {
         if let Some(r) = done {
             return Ok(r);
         }
-        for n in &chosen {
+        for n in chosen.iter().filter(|n| !n.unschedulable) {
             set_unschedulable(self.cx, &c, &n.name, true).await?;
         }
         self.report(&c, "cordon", "ChaosNodeCordoned", &chosen)
@@ -232,10 +238,17 @@ impl<'a> Nodes<'a> {
         if let Some(r) = done {
             return Ok(r);
         }
+        // The pods a drain evicts are guarded too (namespaces, opt-in label) before anything.
+        let mut all_pods = Vec::new();
         for n in &chosen {
-            set_unschedulable(self.cx, &c, &n.name, true).await?;
-            let pods = evictable_pods(&c, &n.name).await?;
-            touch_pods(&c, "evict", &pods, DeleteParams::default(), IN_FLIGHT).await?;
+            all_pods.push(evictable_pods(&c, &n.name).await?);
+        }
+        guard_pods(&c, "drain", all_pods.iter().flatten())?;
+        for (n, pods) in chosen.iter().zip(&all_pods) {
+            if !n.unschedulable {
+                set_unschedulable(self.cx, &c, &n.name, true).await?;
+            }
+            touch_pods(&c, "evict", pods, DeleteParams::default(), IN_FLIGHT).await?;
             let what = format!("the pods of node {} gone", n.name);
             wait_until(&what, POLL, self.drain_timeout, || async {
                 let left = evictable_pods(&c, &n.name).await?;
@@ -259,6 +272,12 @@ impl<'a> Nodes<'a> {
         if let Some(r) = done {
             return Ok(r);
         }
+        // The pods that go with the nodes are guarded too.
+        let mut pods = Vec::new();
+        for n in &chosen {
+            pods.extend(evictable_pods(&c, &n.name).await?);
+        }
+        guard_pods(&c, "delete-node", &pods)?;
         let api: Api<Node> = Api::all(c.client().clone());
         for n in &chosen {
             let dp = DeleteParams::default();
@@ -331,13 +350,15 @@ async fn set_unschedulable(
 ) -> Result<(), K8sError> {
     let api: Api<Node> = Api::all(c.client().clone());
     if cordon {
-        c.call(&format!("cordon node {name}"), || api.cordon(name))
-            .await?;
+        // Remembered before the call (a node already cordoned is not: the caller skips it),
+        // so a rollback uncordons it even when the call timed out after the server applied it.
         cx.with_stash(|s: &mut Cordoned| {
             if !s.0.iter().any(|n| n == name) {
                 s.0.push(name.to_owned());
             }
         });
+        c.call(&format!("cordon node {name}"), || api.cordon(name))
+            .await?;
     } else {
         c.call(&format!("uncordon node {name}"), || api.uncordon(name))
             .await?;
@@ -368,7 +389,7 @@ async fn evictable_pods(c: &Cluster, node: &str) -> Result<Vec<PodInfo>, K8sErro
                 .annotations
                 .as_ref()
                 .is_some_and(|a| a.contains_key("kubernetes.io/config.mirror"));
-            !daemon && !mirror
+            !daemon && !mirror && p.metadata.deletion_timestamp.is_none()
         })
         .map(|p| {
             let mut info = PodInfo::from_pod(p);
@@ -379,14 +400,16 @@ async fn evictable_pods(c: &Cluster, node: &str) -> Result<Vec<PodInfo>, K8sErro
 }
 
 /// Rollback helper: uncordons every node this run cordoned or drained (nothing when none
-/// was). Returns their names.
+/// was; a node that was already cordoned before the run is left as it was). Returns their
+/// names.
 pub async fn uncordon_cordoned(cx: &Context) -> Result<Vec<String>, K8sError> {
-    let names = cx.with_stash(|s: &mut Cordoned| std::mem::take(&mut s.0));
+    let names = cx.with_stash(|s: &mut Cordoned| s.0.clone());
     if names.is_empty() {
         return Ok(names);
     }
     let c = cluster(cx).await?;
     for n in &names {
+        // Forgets each node once uncordoned: a failed rollback can be run again.
         set_unschedulable(cx, &c, n, false).await?;
     }
     events::action(
@@ -400,4 +423,24 @@ pub async fn uncordon_cordoned(cx: &Context) -> Result<Vec<String>, K8sError> {
     )
     .await;
     Ok(names)
+}
+
+/// Refuses a drain or node deletion whose pods a guard forbids (allowed namespaces, opt-in
+/// label); the counts bound the nodes, not their pods.
+fn guard_pods<'a>(
+    c: &Cluster,
+    action: &'static str,
+    pods: impl IntoIterator<Item = &'a PodInfo>,
+) -> Result<(), K8sError> {
+    let pods: Vec<&PodInfo> = pods.into_iter().collect();
+    let mut namespaces: Vec<&str> = pods.iter().map(|p| p.namespace.as_str()).collect();
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    c.guard(
+        action,
+        "pod(s)",
+        &namespaces,
+        (pods.len(), None),
+        pods.iter().map(|p| (p.key_str(), &p.labels)),
+    )
 }

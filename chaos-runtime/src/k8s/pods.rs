@@ -66,6 +66,11 @@ impl PodInfo {
         format!("{}/{}", self.namespace, self.name)
     }
 
+    /// The name, for messages.
+    pub(crate) fn key_str(&self) -> &str {
+        &self.name
+    }
+
     /// Ready and not being deleted: what serves traffic.
     pub fn serving(&self) -> bool {
         self.ready && !self.terminating
@@ -275,7 +280,7 @@ impl<'a> Pods<'a> {
             action,
             "pod(s)",
             &namespaces,
-            selection.matched,
+            (chosen.len(), Some(selection.matched)),
             chosen.iter().map(|p| (p.name.as_str(), &p.labels)),
         )?;
         let targets: Vec<String> = chosen.iter().map(PodInfo::key).collect();
@@ -395,7 +400,17 @@ pub(crate) async fn touch_pods(
     // general (a higher-ranked lifetime), and experiments' futures must be.
     let owned: Vec<(Cluster, PodInfo, DeleteParams)> = pods
         .iter()
-        .map(|p| (c.clone(), p.clone(), dp.clone()))
+        .map(|p| {
+            // The pod chosen, not a replacement that took its name since.
+            let mut dp = dp.clone();
+            if !p.uid.is_empty() {
+                dp.preconditions = Some(kube::api::Preconditions {
+                    uid: Some(p.uid.clone()),
+                    resource_version: None,
+                });
+            }
+            (c.clone(), p.clone(), dp)
+        })
         .collect();
     let results: Vec<Result<(), K8sError>> = stream::iter(owned)
         .map(|(c, p, dp)| async move {

@@ -151,13 +151,14 @@ impl<'a> Deployment<'a> {
         ns: &str,
         action: &'static str,
         d: &K8sDeployment,
+        (count, of): (usize, Option<usize>),
     ) -> Result<(), K8sError> {
         let labels = d.metadata.labels.clone().unwrap_or_default();
         c.guard(
             action,
             "deployment",
             &[ns],
-            1,
+            (count, of),
             [(self.name.as_str(), &labels)],
         )
     }
@@ -167,8 +168,11 @@ impl<'a> Deployment<'a> {
     pub async fn scale(&self, replicas: i32) -> Result<ScaleReport, K8sError> {
         let (c, ns, api) = self.target().await?;
         let d = self.fetch(&c, &ns, &api).await?;
-        self.guard(&c, &ns, "scale", &d)?;
         let previous = d.spec.replicas.unwrap_or(1);
+        // max_count and max_percent bound the pods a scale-down removes, of those there were.
+        let removed = usize::try_from(previous.saturating_sub(replicas)).unwrap_or(0);
+        let had = usize::try_from(previous).unwrap_or(0);
+        self.guard(&c, &ns, "scale", &d, (removed, Some(had)))?;
         let report = ScaleReport {
             deployment: format!("{ns}/{}", self.name),
             previous,
@@ -187,11 +191,13 @@ impl<'a> Deployment<'a> {
             tracing::info!(deployment = %report.deployment, replicas, "dry run: nothing touched");
             return Ok(report);
         }
-        self.set_replicas(&c, &ns, &api, replicas).await?;
+        // Remembered before the call: if it times out after the server applied it, the
+        // rollback still knows what to restore.
         self.cx.with_stash(|s: &mut Scaled| {
             s.0.entry((ns.clone(), self.name.clone()))
                 .or_insert(previous);
         });
+        self.set_replicas(&c, &ns, &api, replicas).await?;
         events::action(
             self.cx,
             &c,
@@ -229,7 +235,7 @@ impl<'a> Deployment<'a> {
     pub async fn restart(&self) -> Result<(), K8sError> {
         let (c, ns, api) = self.target().await?;
         let d = self.fetch(&c, &ns, &api).await?;
-        self.guard(&c, &ns, "restart", &d)?;
+        self.guard(&c, &ns, "restart", &d, (1, None))?;
         self.cx.record_targets(json!({
             "target": "k8s-deployment",
             "deployment": format!("{ns}/{}", self.name),
@@ -267,7 +273,7 @@ impl<'a> Deployment<'a> {
 /// Rollback helper: sets every deployment this run scaled back to the replica count it had
 /// before (nothing when none was scaled). Returns what it restored.
 pub async fn restore_scales(cx: &Context) -> Result<Vec<ScaleReport>, K8sError> {
-    let scaled = cx.with_stash(|s: &mut Scaled| std::mem::take(&mut s.0));
+    let scaled = cx.with_stash(|s: &mut Scaled| s.0.clone());
     let mut out = Vec::new();
     for ((ns, name), replicas) in scaled {
         let d = deployment(cx, &ns, &name);
@@ -275,6 +281,8 @@ pub async fn restore_scales(cx: &Context) -> Result<Vec<ScaleReport>, K8sError> 
         let now = d.fetch(&c, &ns, &api).await?;
         let previous = now.spec.replicas.unwrap_or(1);
         d.set_replicas(&c, &ns, &api, replicas).await?;
+        // Forgotten only once restored: a failed rollback can be run again.
+        cx.with_stash(|s: &mut Scaled| s.0.remove(&(ns.clone(), name.clone())));
         events::action(
             cx,
             &c,
