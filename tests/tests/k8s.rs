@@ -787,6 +787,46 @@ async fn retries_on_429_and_500_then_fails_with_the_reason() {
         "{err}"
     );
     c.sim.clear_faults();
+    // One of three deletes fails for good: the others are done, and the error says so.
+    let cx0 = c.cx(2, "retries = 0");
+    let before = c.live_pod_names();
+    c.sim.inject(Fault {
+        method: Some("DELETE".into()),
+        path_contains: "/pods/".into(),
+        times: Some(1),
+        kind: FaultKind::Status {
+            code: 500,
+            retry_after: None,
+        },
+    });
+    let err = k8s::pods(&cx0, "demo")
+        .labeled("app=web")
+        .force()
+        .terminate(Select::all())
+        .await
+        .expect_err("one delete fails");
+    assert!(
+        matches!(
+            &err,
+            K8sError::Partial {
+                failed: 1,
+                total: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("terminate failed for 1 of 3 pod(s)"),
+        "{err}"
+    );
+    let left = c.live_pod_names();
+    assert_eq!(
+        before.iter().filter(|p| left.contains(*p)).count(),
+        1,
+        "two were deleted"
+    );
     let err = k8s::deployment(&cx, "demo", "nope")
         .state()
         .await
@@ -888,9 +928,32 @@ async fn events_tell_the_story_of_a_run_and_rollbacks_restore_state() {
     assert_eq!(scaled["regarding"]["name"], "web");
 }
 
+/// A context for `kubeconfig`'s `sim` context, namespace `demo`, authenticating with
+/// `provider` registered as `cluster-token`.
+fn cx_with_credentials(
+    kubeconfig: &std::path::Path,
+    provider: impl chaos_harness::runtime::credentials::CredentialProvider,
+) -> Context {
+    let mut registry = chaos_harness::runtime::credentials::CredentialRegistry::new();
+    registry
+        .register("cluster-token", provider)
+        .expect("register");
+    let table: toml::Table = toml::from_str(&format!(
+        "[k8s]\nkubeconfig = {:?}\ncontext = \"sim\"\nnamespace = \"demo\"\ncredentials = \"cluster-token\"\n",
+        kubeconfig.display().to_string()
+    ))
+    .expect("toml");
+    Context::builder()
+        .experiment("k8s-tests::context")
+        .seed(1)
+        .credentials(Arc::new(registry))
+        .target_settings(table)
+        .build()
+}
+
 #[tokio::test]
 async fn context_namespace_and_credentials_from_settings() {
-    use chaos_harness::runtime::credentials::{CredentialRegistry, TokenFile};
+    use chaos_harness::runtime::credentials::{from_fn, Credentials, TokenFile};
     let c = cluster();
     let dir = tempfile::tempdir().expect("tempdir");
     // Two contexts: the current one points at a closed port, `sim` at the cluster.
@@ -905,31 +968,11 @@ async fn context_namespace_and_credentials_from_settings() {
     .expect("kubeconfig");
     let token = dir.path().join("token");
     std::fs::write(&token, "k8s-test-token-123\n").expect("token");
-    let mut registry = CredentialRegistry::new();
-    registry
-        .register("cluster-token", TokenFile::new(&token))
-        .expect("register");
-    let table: toml::Table = toml::from_str(&format!(
-        "[k8s]\nkubeconfig = {:?}\ncontext = \"sim\"\nnamespace = \"demo\"\ncredentials = \"cluster-token\"\n",
-        kubeconfig.display().to_string()
-    ))
-    .expect("toml");
-    let cx = Context::builder()
-        .experiment("k8s-tests::context")
-        .seed(1)
-        .credentials(Arc::new(registry))
-        .target_settings(table)
-        .build();
+    let cx = cx_with_credentials(&kubeconfig, TokenFile::new(&token));
     c.sim.clear_requests();
     // "" is the default namespace: the settings' `demo` wins over the context's `kube-system`.
-    assert_eq!(
-        k8s::pods(&cx, "")
-            .labeled("app=web")
-            .count()
-            .await
-            .expect("count"),
-        3
-    );
+    let web = k8s::pods(&cx, "").labeled("app=web");
+    assert_eq!(web.count().await.expect("count"), 3);
     let cluster = k8s::cluster(&cx).await.expect("cluster");
     assert_eq!(cluster.namespace(), "demo");
     let auth: Vec<_> = c
@@ -943,6 +986,25 @@ async fn context_namespace_and_credentials_from_settings() {
         auth.iter().all(|a| a == "Bearer k8s-test-token-123"),
         "{auth:?}"
     );
+
+    // A user and password: basic authentication.
+    let cx = cx_with_credentials(
+        &kubeconfig,
+        from_fn("test", || {
+            Ok(Credentials::from_user_password(
+                "chaos",
+                "k8s-test-password",
+            ))
+        }),
+    );
+    c.sim.clear_requests();
+    k8s::pods(&cx, "").count().await.expect("count");
+    let auth = c.sim.requests()[0]
+        .authorization
+        .clone()
+        .unwrap_or_default();
+    // base64("chaos:k8s-test-password")
+    assert_eq!(auth, "Basic Y2hhb3M6azhzLXRlc3QtcGFzc3dvcmQ=");
 
     // A bad kubeconfig path names the file.
     let table: toml::Table =

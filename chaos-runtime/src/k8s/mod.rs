@@ -104,6 +104,18 @@ pub enum K8sError {
     /// No usable cluster configuration (kubeconfig, context, in-cluster).
     #[error("Kubernetes client configuration: {0}")]
     Config(String),
+    /// Some of an action's deletes or evictions failed; the others were done.
+    #[error("{action} failed for {failed} of {total} pod(s) (the others were done); the first failure: {first}")]
+    Partial {
+        /// `terminate` or `evict`.
+        action: &'static str,
+        /// How many failed.
+        failed: usize,
+        /// How many were tried.
+        total: usize,
+        /// The first failure.
+        first: Box<K8sError>,
+    },
     /// A wait ran out of time.
     #[error("{what} did not hold within {}: {last}", crate::time::human(*timeout))]
     WaitTimeout {

@@ -150,6 +150,25 @@ impl<'a> Pods<'a> {
         self
     }
 
+    /// The selection, for messages: namespace, selectors and pattern.
+    fn describe(&self) -> String {
+        let mut d = match self.namespace.as_str() {
+            "" => "the default namespace".to_owned(),
+            "*" => "all namespaces".to_owned(),
+            ns => format!("namespace {ns}"),
+        };
+        if !self.labels.is_empty() {
+            d.push_str(&format!(" with labels `{}`", self.labels.join(",")));
+        }
+        if !self.fields.is_empty() {
+            d.push_str(&format!(" with fields `{}`", self.fields.join(",")));
+        }
+        if let Some(p) = &self.name_pattern {
+            d.push_str(&format!(" named like `{p}`"));
+        }
+        d
+    }
+
     async fn target(&self) -> Result<(Cluster, String), K8sError> {
         let c = cluster(self.cx).await?;
         let ns = match self.namespace.as_str() {
@@ -364,11 +383,7 @@ impl<'a> Pods<'a> {
     /// Waits until at least `min` matching pods are ready (and not being deleted), for at most
     /// `timeout`; returns how many are.
     pub async fn wait_ready(&self, min: usize, timeout: Duration) -> Result<usize, K8sError> {
-        let what = format!(
-            "{min} ready pod(s) in {} matching `{}`",
-            self.namespace,
-            self.labels.join(",")
-        );
+        let what = format!("{min} ready pod(s) of {}", self.describe());
         wait_until(&what, POLL, timeout, || async {
             let n = self.ready_count().await?;
             Ok(if n >= min {
@@ -438,11 +453,14 @@ pub(crate) async fn touch_pods(
         .await;
     let failed = results.iter().filter(|r| r.is_err()).count();
     match results.into_iter().find_map(Result::err) {
-        Some(first) if failed > 1 => {
-            tracing::warn!(failed, "{action}: {failed} of {} pods failed", pods.len());
-            Err(first)
-        }
-        Some(first) => Err(first),
+        // One pod: its error as it is.
+        Some(first) if pods.len() == 1 => Err(first),
+        Some(first) => Err(K8sError::Partial {
+            action,
+            failed,
+            total: pods.len(),
+            first: Box::new(first),
+        }),
         None => Ok(()),
     }
 }
