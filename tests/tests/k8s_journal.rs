@@ -1,6 +1,7 @@
 //! The Kubernetes target through the harness (`src/bin/k8s-fixtures.rs` as a subprocess, each
 //! experiment against a simulated cluster of its own): the chosen pods in the journal, the same
-//! choice when `CHAOS_SEED` replays a run, and an API error as the activity's failure.
+//! choice when `CHAOS_SEED` replays a run, an API error as the activity's failure, and which
+//! cluster a run reaches (settings, the harness's fallback, `$KUBECONFIG`).
 
 use chaos_tests::{run_exact, RunResult};
 
@@ -48,4 +49,35 @@ fn an_api_error_fails_the_activity_with_its_reason() {
         "{j:#}"
     );
     assert!(r.stdout.contains("NotFound (404)"), "{}", r.stdout);
+}
+
+#[test]
+fn which_cluster_settings_then_fallback_then_kubeconfig() {
+    use chaos_examples::kube_sim::{Sim, SimConfig};
+    let sim = Sim::start(SimConfig::default()).expect("simulated cluster");
+    sim.seed_demo();
+    sim.add_pods("demo", "marker", 7, &[("app", "marker")]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kubeconfig, "demo")
+        .expect("kubeconfig");
+    let kc = kubeconfig.to_str().expect("utf-8 path");
+    let markers = |env: &[(&str, &str)]| {
+        let r = run("count_markers", env);
+        assert_eq!(r.code, Some(0), "{}", r.all_output());
+        r.journal("k8s_fixtures::count_markers")["run"][0]["output"].clone()
+    };
+    // A harness without a fallback uses $KUBECONFIG.
+    assert_eq!(
+        markers(&[("KUBECONFIG", kc), ("K8S_FIXTURES_NO_FALLBACK", "1")]),
+        7
+    );
+    // With a fallback (the examples' simulated cluster), a shell's $KUBECONFIG is not enough
+    // to reach a real cluster by accident...
+    assert_eq!(markers(&[("KUBECONFIG", kc)]), 0);
+    // ...the settings must name it.
+    let settings = dir.path().join("chaos.toml");
+    std::fs::write(&settings, format!("[targets.k8s]\nkubeconfig = {kc:?}\n")).expect("settings");
+    let settings = settings.to_str().expect("utf-8 path");
+    assert_eq!(markers(&[("CHAOS_SETTINGS", settings)]), 7);
 }

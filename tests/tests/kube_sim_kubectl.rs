@@ -733,10 +733,45 @@ fn kube_rs_accepts_the_simulation() {
         let terminating = pods.get(&victim).await.expect("evicted pod, terminating");
         assert!(terminating.metadata.deletion_timestamp.is_some());
         let other = web.items[1].metadata.name.clone().unwrap_or_default();
+        // A watch on that one pod (from "0": the current state first) sees it deleted.
+        let watch = pods
+            .watch(
+                &kube::api::WatchParams::default()
+                    .fields(&format!("metadata.name={other}"))
+                    .timeout(20),
+                "0",
+            )
+            .await
+            .expect("watch");
+        let watched = tokio::spawn(async move {
+            use futures_util::StreamExt;
+            let mut kinds = Vec::new();
+            let mut watch = std::pin::pin!(watch);
+            while let Some(ev) = watch.next().await {
+                let kind = match ev.expect("watch event") {
+                    kube::api::WatchEvent::Added(_) => "ADDED",
+                    kube::api::WatchEvent::Modified(_) => "MODIFIED",
+                    kube::api::WatchEvent::Deleted(_) => "DELETED",
+                    kube::api::WatchEvent::Bookmark(_) => "BOOKMARK",
+                    kube::api::WatchEvent::Error(_) => "ERROR",
+                };
+                kinds.push(kind);
+                if kind == "DELETED" {
+                    break;
+                }
+            }
+            kinds
+        });
         let deleted = pods
             .delete(&other, &DeleteParams::default().grace_period(0))
             .await
             .expect("delete");
+        let kinds = tokio::time::timeout(Duration::from_secs(20), watched)
+            .await
+            .expect("the watch saw the delete in time")
+            .expect("watch task");
+        assert_eq!(kinds.first(), Some(&"ADDED"), "{kinds:?}");
+        assert_eq!(kinds.last(), Some(&"DELETED"), "{kinds:?}");
         assert!(deleted.is_left(), "pods come back as the object");
         assert!(pods.get_opt(&other).await.expect("get_opt").is_none());
         let deleted = deployments

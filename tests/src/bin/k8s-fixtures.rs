@@ -6,7 +6,10 @@ use chaos_harness::prelude::*;
 use chaos_harness::Setup;
 
 fn setup(_: &mut Setup) {
-    k8s::set_fallback_kubeconfig(chaos_examples::cluster::simulated);
+    // `K8S_FIXTURES_NO_FALLBACK=1` runs as a harness without a fallback cluster would.
+    if std::env::var_os("K8S_FIXTURES_NO_FALLBACK").is_none() {
+        k8s::set_fallback_kubeconfig(chaos_examples::cluster::simulated);
+    }
 }
 
 chaos_harness::main!(setup = setup);
@@ -30,5 +33,14 @@ async fn terminate_one(cx: &Context) {
 async fn missing_deployment(cx: &Context) {
     method! {
         action "scale nope" { k8s::deployment(cx, "demo", "nope").scale(1).await? };
+    }
+}
+
+/// How many `app=marker` pods the cluster in use has (the tests put 7 in theirs): which
+/// cluster an experiment reaches.
+#[experiment(title = "count the marker pods", timeout = 30s)]
+async fn count_markers(cx: &Context) {
+    method! {
+        probe "marker pods" { k8s::pods(cx, "demo").labeled("app=marker").count().await? };
     }
 }
