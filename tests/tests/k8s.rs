@@ -643,15 +643,22 @@ async fn guards_refuse_and_touch_nothing() {
         .await
         .expect_err("2 of 3");
     assert!(err.to_string().contains("over max_percent = 34"), "{err}");
-    // A drain or node deletion is refused for the pods it would evict, before anything.
+    // A drain or node deletion is refused for the pods it would evict, before anything: on a
+    // node that runs a web pod now (the terminate above moved one).
+    let busy = c
+        .pods(Some(("app", "web")))
+        .iter()
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .find_map(|p| p["spec"]["nodeName"].as_str().map(str::to_owned))
+        .expect("a node runs a web pod");
     let cx = c.cx(1, "allowed_namespaces = [\"prod\"]");
     c.sim.clear_requests();
-    let err = k8s::node(&cx, "node-1")
+    let err = k8s::node(&cx, &busy)
         .drain(Select::all())
         .await
         .expect_err("demo pods");
     assert!(err.to_string().contains("refused to drain"), "{err}");
-    let err = k8s::node(&cx, "node-1")
+    let err = k8s::node(&cx, &busy)
         .delete(Select::all())
         .await
         .expect_err("demo pods");
