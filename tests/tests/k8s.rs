@@ -834,6 +834,13 @@ async fn retries_on_429_and_500_then_fails_with_the_reason() {
         1,
         "two were deleted"
     );
+    let partial = c.sim.events("demo").into_iter().find(|e| {
+        e["note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("failed for 1 of 3")
+    });
+    assert!(partial.is_some(), "the Event tells the partial failure too");
     let err = k8s::deployment(&cx, "demo", "nope")
         .state()
         .await

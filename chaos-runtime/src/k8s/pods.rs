@@ -313,7 +313,12 @@ impl<'a> Pods<'a> {
                 dry_run: c.settings().dry_run,
             });
         }
-        touch_pods(&c, action, chosen, self.delete_params(), self.in_flight).await?;
+        let touched = touch_pods(&c, action, chosen, self.delete_params(), self.in_flight).await;
+        // The Event is written even when some pods failed: the others were touched.
+        let outcome = match &touched {
+            Ok(()) => String::new(),
+            Err(e) => format!(" ({e})"),
+        };
         events::action(
             self.cx,
             &c,
@@ -326,13 +331,14 @@ impl<'a> Pods<'a> {
             },
             action,
             format!(
-                "{action} {} of {} matching pod(s): {}",
+                "{action} {} of {} matching pod(s): {}{outcome}",
                 chosen.len(),
                 selection.matched,
                 targets.join(", ")
             ),
         )
         .await;
+        touched?;
         Ok(ActionReport {
             action,
             targets,
