@@ -25,7 +25,13 @@ pub fn rfc3339(t: SystemTime) -> String {
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day) (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+///
+/// ```
+/// assert_eq!(chaos_runtime::time::civil_from_days(0), (1970, 1, 1));
+/// assert_eq!(chaos_runtime::time::civil_from_days(19_782), (2024, 2, 29));
+/// assert_eq!(chaos_runtime::time::civil_from_days(-1), (1969, 12, 31));
+/// ```
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -57,7 +57,7 @@ pub use workloads::{deployment, restore_scales, Deployment, DeploymentState, Sca
 
 use crate::context::Context;
 use k8s_openapi::api::core::v1::Namespace;
-use kube::api::Api;
+use kube::api::{Api, ListParams};
 use serde::Serialize;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
@@ -555,6 +555,50 @@ pub struct ActionReport {
     pub targets: Vec<String>,
     /// Whether this was a dry run (nothing touched).
     pub dry_run: bool,
+}
+
+/// Every object `api` lists with `lp`, over all pages (`limit` and `continue`).
+pub(crate) async fn list_all<K>(
+    c: &Cluster,
+    api: &Api<K>,
+    mut lp: ListParams,
+    operation: &str,
+) -> Result<Vec<K>, K8sError>
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let mut out = Vec::new();
+    loop {
+        let page = c.call(operation, || api.list(&lp)).await?;
+        out.extend(page.items);
+        match page.metadata.continue_.filter(|t| !t.is_empty()) {
+            Some(token) => lp.continue_token = Some(token),
+            None => return Ok(out),
+        }
+    }
+}
+
+impl ActionReport {
+    /// The report of an action that touches nothing (a dry run, or nothing chosen); `None`
+    /// when it must go ahead.
+    pub(crate) fn untouched(
+        c: &Cluster,
+        action: &'static str,
+        targets: &[String],
+    ) -> Option<ActionReport> {
+        let dry_run = c.settings().dry_run;
+        if !dry_run && !targets.is_empty() {
+            return None;
+        }
+        if dry_run {
+            tracing::info!(action, ?targets, "dry run: nothing touched");
+        }
+        Some(ActionReport {
+            action,
+            targets: targets.to_vec(),
+            dry_run,
+        })
+    }
 }
 
 /// Polls `check` every `every` until it returns `Ok(Some(v))`, for at most `timeout`; `what`

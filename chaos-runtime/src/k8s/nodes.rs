@@ -2,7 +2,7 @@
 
 use super::pods::{touch_pods, PodInfo, IN_FLIGHT};
 use super::select::{glob, Select, Selection};
-use super::{cluster, events, wait_until, ActionReport, Cluster, K8sError, POLL};
+use super::{cluster, events, list_all, wait_until, ActionReport, Cluster, K8sError, POLL};
 use crate::context::Context;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, DeleteParams, ListParams};
@@ -115,19 +115,16 @@ impl<'a> Nodes<'a> {
         if !self.labels.is_empty() {
             lp = lp.labels(&self.labels.join(","));
         }
-        let mut out = Vec::new();
-        loop {
-            let page = c.call("list nodes", || api.list(&lp)).await?;
-            out.extend(page.items.iter().map(NodeInfo::from_node).filter(|n| {
+        let mut out: Vec<NodeInfo> = list_all(c, &api, lp, "list nodes")
+            .await?
+            .iter()
+            .map(NodeInfo::from_node)
+            .filter(|n| {
                 self.name_pattern
                     .as_deref()
                     .is_none_or(|g| glob(g, &n.name))
-            }));
-            match page.metadata.continue_.filter(|t| !t.is_empty()) {
-                Some(token) => lp.continue_token = Some(token),
-                None => break,
-            }
-        }
+            })
+            .collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }
@@ -144,14 +141,7 @@ impl<'a> Nodes<'a> {
         select: Select,
     ) -> Result<Selection<NodeInfo>, K8sError> {
         let all = self.list_in(c).await?;
-        let names: Vec<String> = all.iter().map(|n| n.name.clone()).collect();
-        let created: Vec<i64> = all.iter().map(|n| n.created_epoch).collect();
-        let picked = select.pick(self.cx, &names, &created);
-        let selection = Selection {
-            matched: all.len(),
-            choice: select.describe(),
-            chosen: picked.into_iter().map(|i| all[i].clone()).collect(),
-        };
+        let selection = select.choose(self.cx, &all, |n| n.name.clone(), |n| n.created_epoch);
         self.cx.record_targets(json!({
             "target": "k8s-nodes",
             "label_selector": self.labels.join(","),
@@ -190,16 +180,7 @@ impl<'a> Nodes<'a> {
                 .map(|n| (n.name.as_str(), &n.labels)),
         )?;
         let targets: Vec<String> = selection.chosen.iter().map(|n| n.name.clone()).collect();
-        let done = (c.settings().dry_run || targets.is_empty()).then(|| {
-            if c.settings().dry_run {
-                tracing::info!(action, ?targets, "dry run: nothing touched");
-            }
-            ActionReport {
-                action,
-                targets,
-                dry_run: c.settings().dry_run,
-            }
-        });
+        let done = ActionReport::untouched(&c, action, &targets);
         Ok((c, selection.chosen, done))
     }
 
@@ -372,11 +353,8 @@ async fn set_unschedulable(
 async fn evictable_pods(c: &Cluster, node: &str) -> Result<Vec<PodInfo>, K8sError> {
     let api: Api<Pod> = Api::all(c.client().clone());
     let lp = ListParams::default().fields(&format!("spec.nodeName={node}"));
-    let list = c
-        .call(&format!("list pods on node {node}"), || api.list(&lp))
-        .await?;
-    Ok(list
-        .items
+    let pods = list_all(c, &api, lp, &format!("list pods on node {node}")).await?;
+    Ok(pods
         .iter()
         .filter(|p| {
             let daemon = p
@@ -433,9 +411,7 @@ fn guard_pods<'a>(
     pods: impl IntoIterator<Item = &'a PodInfo>,
 ) -> Result<(), K8sError> {
     let pods: Vec<&PodInfo> = pods.into_iter().collect();
-    let mut namespaces: Vec<&str> = pods.iter().map(|p| p.namespace.as_str()).collect();
-    namespaces.sort_unstable();
-    namespaces.dedup();
+    let namespaces: Vec<&str> = pods.iter().map(|p| p.namespace.as_str()).collect();
     c.guard(
         action,
         "pod(s)",

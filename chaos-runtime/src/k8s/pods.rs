@@ -1,7 +1,7 @@
 //! Pods: selection, terminate and evict, readiness and phase probes, recovery waits.
 
 use super::select::{glob, Select, Selection};
-use super::{cluster, events, wait_until, ActionReport, Cluster, K8sError, POLL};
+use super::{cluster, events, list_all, wait_until, ActionReport, Cluster, K8sError, POLL};
 use crate::context::Context;
 use futures_util::stream::{self, StreamExt};
 use k8s_openapi::api::core::v1::Pod;
@@ -205,19 +205,16 @@ impl<'a> Pods<'a> {
             "list pods in {}",
             if ns == "*" { "all namespaces" } else { ns }
         );
-        let mut out = Vec::new();
-        loop {
-            let page = c.call(&op, || api.list(&lp)).await?;
-            out.extend(page.items.iter().map(PodInfo::from_pod).filter(|p| {
+        let mut out: Vec<PodInfo> = list_all(c, &api, lp, &op)
+            .await?
+            .iter()
+            .map(PodInfo::from_pod)
+            .filter(|p| {
                 self.name_pattern
                     .as_deref()
                     .is_none_or(|g| glob(g, &p.name))
-            }));
-            match page.metadata.continue_.filter(|t| !t.is_empty()) {
-                Some(token) => lp.continue_token = Some(token),
-                None => break,
-            }
-        }
+            })
+            .collect();
         out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         Ok(out)
     }
@@ -241,14 +238,7 @@ impl<'a> Pods<'a> {
             .into_iter()
             .filter(|p| !p.terminating)
             .collect();
-        let names: Vec<String> = all.iter().map(PodInfo::key).collect();
-        let created: Vec<i64> = all.iter().map(|p| p.created_epoch).collect();
-        let picked = select.pick(self.cx, &names, &created);
-        let selection = Selection {
-            matched: all.len(),
-            choice: select.describe(),
-            chosen: picked.into_iter().map(|i| all[i].clone()).collect(),
-        };
+        let selection = select.choose(self.cx, &all, PodInfo::key, |p| p.created_epoch);
         self.cx.record_targets(json!({
             "target": "k8s-pods",
             "namespace": ns,
@@ -289,12 +279,11 @@ impl<'a> Pods<'a> {
         let (c, ns) = self.target().await?;
         let selection = self.choose_in(&c, &ns, select).await?;
         let chosen = &selection.chosen;
-        let mut namespaces: Vec<&str> = chosen.iter().map(|p| p.namespace.as_str()).collect();
-        if ns != "*" {
-            namespaces.push(&ns);
-        }
-        namespaces.sort_unstable();
-        namespaces.dedup();
+        let namespaces: Vec<&str> = chosen
+            .iter()
+            .map(|p| p.namespace.as_str())
+            .chain((ns != "*").then_some(ns.as_str()))
+            .collect();
         c.guard(
             action,
             "pod(s)",
@@ -303,15 +292,8 @@ impl<'a> Pods<'a> {
             chosen.iter().map(|p| (p.name.as_str(), &p.labels)),
         )?;
         let targets: Vec<String> = chosen.iter().map(PodInfo::key).collect();
-        if c.settings().dry_run || chosen.is_empty() {
-            if c.settings().dry_run {
-                tracing::info!(action, ?targets, "dry run: nothing touched");
-            }
-            return Ok(ActionReport {
-                action,
-                targets,
-                dry_run: c.settings().dry_run,
-            });
+        if let Some(r) = ActionReport::untouched(&c, action, &targets) {
+            return Ok(r);
         }
         let touched = touch_pods(&c, action, chosen, self.delete_params(), self.in_flight).await;
         // The Event is written even when some pods failed: the others were touched.

@@ -123,6 +123,28 @@ impl Select {
         picked
     }
 
+    /// Chooses among `all` (sorted), named by `name` and created at `created` (seconds since
+    /// the epoch).
+    pub(crate) fn choose<T: Clone>(
+        &self,
+        cx: &Context,
+        all: &[T],
+        name: impl Fn(&T) -> String,
+        created: impl Fn(&T) -> i64,
+    ) -> Selection<T> {
+        let names: Vec<String> = all.iter().map(name).collect();
+        let created: Vec<i64> = all.iter().map(created).collect();
+        Selection {
+            matched: all.len(),
+            choice: self.describe(),
+            chosen: self
+                .pick(cx, &names, &created)
+                .into_iter()
+                .map(|i| all[i].clone())
+                .collect(),
+        }
+    }
+
     /// How the journal shows this choice (`random 1`, `oldest 30%`, `all`).
     pub fn describe(&self) -> String {
         let order = match self.order {

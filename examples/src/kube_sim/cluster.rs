@@ -1957,10 +1957,7 @@ impl Cluster {
 
     /// Adds a Ready node (or adds labels to an existing one).
     pub(crate) fn add_node(&mut self, name: &str, labels: &[(&str, &str)]) {
-        let label_map: Map<String, Value> = labels
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), json!(v)))
-            .collect();
+        let label_map = label_map(labels);
         if let Some(n) = self.get(&NODES, "", name) {
             let mut n = (*n).clone();
             for (k, v) in label_map {
@@ -2039,10 +2036,7 @@ impl Cluster {
         labels: &[(&str, &str)],
     ) {
         self.ensure_namespace(ns);
-        let label_map: Map<String, Value> = labels
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), json!(v)))
-            .collect();
+        let label_map = label_map(labels);
         let d = json!({
             "metadata": {"name": name, "labels": label_map},
             "spec": {
@@ -2069,10 +2063,7 @@ impl Cluster {
         labels: &[(&str, &str)],
     ) {
         self.ensure_namespace(ns);
-        let label_map: Map<String, Value> = labels
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), json!(v)))
-            .collect();
+        let label_map = label_map(labels);
         let nodes = self.schedulable_nodes();
         for i in 0..count {
             let name = format!("{prefix}-{i:05}");
@@ -2184,6 +2175,14 @@ pub(crate) fn apply_patch(
             PatchError::Failed(m) => ApiError::unprocessable(m),
         }),
     }
+}
+
+/// `labels` as a JSON object.
+fn label_map(labels: &[(&str, &str)]) -> Map<String, Value> {
+    labels
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), json!(v)))
+        .collect()
 }
 
 #[cfg(test)]
