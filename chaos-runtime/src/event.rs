@@ -146,7 +146,8 @@ pub struct RunReport {
     pub deviated: bool,
     /// The run's seed.
     pub seed: u64,
-    /// What went wrong, in the order it happened.
+    /// What went wrong, grouped by kind (setup errors, baseline misses, failures, deviations,
+    /// cancelled activities, rollback failures), each group in the order it happened.
     pub findings: Vec<Finding>,
     /// Whether rollbacks ran.
     pub rollback_decision: RollbackDecision,

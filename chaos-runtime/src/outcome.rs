@@ -28,9 +28,11 @@ pub enum Outcome {
     RollbackFailed,
     /// A guard, the fail-fast hypothesis or the experiment timeout stopped the run.
     Aborted,
-    /// A signal (Ctrl-C, SIGTERM) stopped the run.
+    /// A signal (Ctrl-C, SIGTERM) stopped the run, or a
+    /// [control](crate::extend::Control) refused to let it go on.
     Interrupted,
-    /// The run could not start or go on: a missing variable, bad settings.
+    /// The run could not start or go on: a missing variable, secret or credentials (whatever
+    /// the phase that met it, and whatever the sampler's `fail_fast`), bad settings.
     Error,
 }
 
@@ -135,7 +137,7 @@ pub enum Status {
     Failed,
     /// The run was stopped by a guard, fail-fast or its timeout.
     Aborted,
-    /// The run was stopped by a signal.
+    /// The run was stopped by a signal or a control.
     Interrupted,
 }
 

@@ -171,3 +171,159 @@ fn a_steady_state_probe_past_its_timeout_misses_the_baseline() {
     assert_eq!(probe.exception.as_ref().unwrap()[0], "timed out after 50ms");
     assert!(j.run.is_empty());
 }
+
+/// Runs `exp` on a two-thread runtime, as the harness does, with an interrupt the test raises.
+fn run_multi(
+    exp: &Experiment,
+    interrupt: Option<chaos_runtime::interrupt::Interrupt>,
+) -> RunReport {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut runner = Runner::new();
+    if let Some(i) = interrupt {
+        runner = runner.interrupt(i);
+    }
+    rt.block_on(runner.run(exp, Context::builder().seed(3).build()))
+}
+
+/// A background action that changes its "target" `after` it starts, a rollback that takes
+/// long enough for a leaked task to act during it, and the flag that tells whether it did.
+fn leaky(name: &str, after: Duration) -> (ExperimentBuilder, Arc<AtomicU32>) {
+    let changed = Arc::new(AtomicU32::new(0));
+    let c = changed.clone();
+    let exp = Experiment::builder(name)
+        .method(
+            Action::new("slow background change", move |_| {
+                let c = c.clone();
+                async move {
+                    tokio::time::sleep(after).await;
+                    c.store(1, Ordering::SeqCst);
+                    Ok(())
+                }
+            })
+            .background(),
+        )
+        .rollback(Activity::pause(Duration::from_millis(700)));
+    (exp, changed)
+}
+
+#[test]
+fn a_background_activity_does_not_outlive_an_experiment_timeout() {
+    let (exp, changed) = leaky("t::bg_timeout", Duration::from_millis(300));
+    let exp = exp.timeout(Duration::from_millis(100)).build().unwrap();
+    let r = run_multi(&exp, None);
+    assert_eq!(r.outcome, Outcome::Aborted);
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(
+        changed.load(Ordering::SeqCst),
+        0,
+        "the background activity ran on after the timeout, into the rollbacks"
+    );
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.activity == "action \"slow background change\""
+            && f.failure.as_deref() == Some("error: cancelled by the experiment timeout (100ms)")));
+}
+
+#[test]
+fn a_background_activity_does_not_outlive_a_signal() {
+    let (exp, changed) = leaky("t::bg_signal", Duration::from_millis(300));
+    let exp = exp.build().unwrap();
+    let (trigger, interrupt) = chaos_runtime::interrupt::Interrupt::manual();
+    let raiser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        trigger.raise();
+    });
+    let r = run_multi(&exp, Some(interrupt));
+    raiser.join().unwrap();
+    assert_eq!(r.outcome, Outcome::Interrupted);
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(changed.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn a_background_activity_does_not_outlive_a_fail_fast_miss() {
+    let (exp, changed) = leaky("t::bg_fail_fast", Duration::from_millis(300));
+    let samples = Arc::new(AtomicU32::new(0));
+    let exp = exp
+        .hypothesis(Hypothesis::DuringMethodOnly {
+            every: Duration::from_millis(20),
+            fail_fast: true,
+        })
+        .steady_state(
+            Probe::new("healthy", move |_| {
+                let s = samples.clone();
+                async move { Ok(s.fetch_add(1, Ordering::SeqCst)) }
+            })
+            .tolerance("< 2", |v| *v < 2),
+        )
+        .build()
+        .unwrap();
+    let r = run_multi(&exp, None);
+    assert_eq!(r.outcome, Outcome::Aborted);
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(
+        changed.load(Ordering::SeqCst),
+        0,
+        "the background activity ran on after fail-fast stopped the method"
+    );
+}
+
+/// A `during` hypothesis whose probe needs a variable nobody set, and a method that would
+/// change something after a while.
+fn sampled_setup_error(fail_fast: bool) -> (Experiment, Arc<AtomicU32>) {
+    let changed = Arc::new(AtomicU32::new(0));
+    let c = changed.clone();
+    let exp = Experiment::builder("t::sampled_setup")
+        .hypothesis(Hypothesis::DuringMethodOnly {
+            every: Duration::from_millis(20),
+            fail_fast,
+        })
+        .steady_state(
+            Probe::new("needs a variable", |cx| async move {
+                Ok(cx.var("CHAOS_TEST_SURELY_UNSET_VARIABLE")?)
+            })
+            .tolerance("is set", |_| true),
+        )
+        .method(Activity::pause(Duration::from_millis(300)))
+        .method(Action::new("change", move |_| {
+            let c = c.clone();
+            async move {
+                c.store(1, Ordering::SeqCst);
+                Ok(())
+            }
+        }))
+        .build()
+        .unwrap();
+    (exp, changed)
+}
+
+#[test]
+fn a_setup_error_seen_by_a_fail_fast_sampler_is_an_error() {
+    let (exp, changed) = sampled_setup_error(true);
+    let (r, _) = run(exp);
+    assert_eq!(r.outcome, Outcome::Error, "{:?}", r.stopped_by);
+    assert_eq!(r.stopped_by, None);
+    assert_eq!(changed.load(Ordering::SeqCst), 0, "the method stopped");
+    assert!(r.findings[0]
+        .failure
+        .as_deref()
+        .unwrap()
+        .contains("CHAOS_TEST_SURELY_UNSET_VARIABLE"));
+}
+
+#[test]
+fn a_setup_error_seen_by_a_sampler_stops_the_method() {
+    let (exp, changed) = sampled_setup_error(false);
+    let (r, _) = run(exp);
+    assert_eq!(r.outcome, Outcome::Error);
+    assert_eq!(
+        changed.load(Ordering::SeqCst),
+        0,
+        "the method went on after a setup error"
+    );
+}

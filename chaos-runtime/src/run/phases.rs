@@ -1,0 +1,283 @@
+//! One run, phase by phase: the hypothesis before, the method, the hypothesis after, then the
+//! rollbacks, under the experiment timeout and the run's stop channel.
+
+use super::activity::{self, Executed};
+use super::flight::{Background, InFlight};
+use super::stop::{Stop, StopSignal};
+use super::tally::{FindingKind, Tally};
+use super::verdict::decide;
+use crate::context::Context;
+use crate::event::{
+    ActivityRecord, Bus, EventKind, Finding, Phase, RollbackDecision, RollbackSummary, RunReport,
+};
+use crate::experiment::{Activity, Experiment, RollbackStrategy};
+use crate::extend::{Control, ControlPoint};
+use crate::interrupt::Interrupt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+/// What a run has recorded so far.
+#[derive(Default)]
+pub(super) struct State {
+    pub(super) method_started: bool,
+    pub(super) tally: Tally,
+    pub(super) in_flight: Vec<InFlight>,
+    pub(super) next_id: u64,
+    pub(super) background: Vec<Background>,
+}
+
+/// One run of one experiment.
+pub(super) struct Run<'e> {
+    pub(super) exp: &'e Experiment,
+    pub(super) cx: Context,
+    pub(super) bus: Bus,
+    pub(super) state: Mutex<State>,
+    pub(super) controls: Vec<Arc<dyn Control>>,
+    pub(super) stop: StopSignal,
+}
+
+impl Run<'_> {
+    pub(super) fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records a finding.
+    pub(super) fn found(&self, kind: FindingKind, finding: Finding) {
+        self.state().tally.record(kind, finding);
+    }
+
+    /// Calls every control before or after `point`; the first refusal stops the run (outside
+    /// the rollbacks, which cannot be stopped).
+    pub(super) fn control(&self, before: bool, point: ControlPoint<'_>) {
+        for c in &self.controls {
+            let verdict = if before {
+                c.before(&point, &self.cx)
+            } else {
+                c.after(&point, &self.cx)
+            };
+            if let Err(reason) = verdict {
+                let why = format!("control `{}`: {reason}", c.name());
+                let in_rollbacks = matches!(
+                    point,
+                    ControlPoint::Rollbacks
+                        | ControlPoint::Activity {
+                            phase: Phase::Rollbacks,
+                            ..
+                        }
+                );
+                if in_rollbacks {
+                    tracing::warn!("{why} (ignored: rollbacks cannot be interrupted)");
+                    continue;
+                }
+                self.stop.raise(Stop::Control(why));
+                return;
+            }
+        }
+    }
+
+    /// Parks the run once a stop reason is raised, so that nothing more starts: the run's
+    /// `select!` then ends it.
+    pub(super) async fn checkpoint(&self) {
+        if self.stop.is_raised() {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// Runs the experiment to its report.
+    pub(super) async fn execute(self, interrupt: Option<Interrupt>) -> RunReport {
+        let started = Instant::now();
+        let seed = self.cx.seed();
+        self.bus.emit(EventKind::RunStarted {
+            experiment: self.exp.name.clone(),
+            description: Arc::new(self.exp.describe()),
+            seed,
+        });
+
+        self.control(true, ControlPoint::Experiment);
+        {
+            let phases = async {
+                self.checkpoint().await;
+                self.phases().await
+            };
+            let timeout = async {
+                match self.exp.timeout {
+                    Some(t) => {
+                        tokio::time::sleep(t).await;
+                        t
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            let interrupted = async {
+                match interrupt {
+                    Some(mut i) => i.raised().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                _ = interrupted => self.stop.raise(Stop::Signal),
+                _ = self.stop.raised() => {}
+                t = timeout => self.stop.raise(Stop::Timeout(t)),
+                _ = phases => {}
+            }
+        }
+        let stop = self.stop.current();
+        if let Some(stop) = &stop {
+            self.cancel_in_flight(&stop.cancellation()).await;
+        }
+
+        let (decision, rollbacks) = self.rollbacks().await;
+
+        let (outcome, findings, deviated) = {
+            let st = self.state();
+            (
+                decide(&st.tally, stop.as_ref()),
+                st.tally.findings(),
+                st.tally.has(FindingKind::Deviation),
+            )
+        };
+        let report = RunReport {
+            experiment: self.exp.name.clone(),
+            outcome,
+            status: outcome.status(),
+            deviated,
+            seed,
+            findings,
+            rollback_decision: decision,
+            rollbacks,
+            stopped_by: stop.map(|s| s.to_string()),
+            error: None,
+            targets: self.cx.recorded_targets(),
+            duration: started.elapsed(),
+        };
+        self.control(false, ControlPoint::Experiment);
+        self.bus.emit(EventKind::RunCompleted {
+            report: Arc::new(report.clone()),
+        });
+        report
+    }
+
+    /// The hypothesis before, the method (with sampling during) and the hypothesis after.
+    async fn phases(&self) {
+        let h = self.exp.hypothesis;
+        let has_steady = !self.exp.steady_state.is_empty();
+        if h.before() && has_steady {
+            let missed = self.hypothesis(Phase::SteadyStateBefore).await;
+            let baseline_missed = !missed.is_empty();
+            for f in missed {
+                self.found(FindingKind::Baseline, f);
+            }
+            if baseline_missed || self.state().tally.has(FindingKind::Setup) {
+                return;
+            }
+        }
+        if !self.exp.method.is_empty() {
+            self.method().await;
+            if self.state().tally.has(FindingKind::Setup) {
+                return;
+            }
+        }
+        if h.after() && has_steady {
+            for f in self.hypothesis(Phase::SteadyStateAfter).await {
+                self.found(FindingKind::Deviation, f);
+            }
+        }
+    }
+
+    /// Runs every steady-state probe. A probe that could not run for want of a variable,
+    /// secret or credentials is recorded as a setup finding; the others that missed are
+    /// returned, for the caller to record as what they mean in `phase`.
+    pub(super) async fn hypothesis(&self, phase: Phase) -> Vec<Finding> {
+        self.control(true, ControlPoint::Hypothesis(phase));
+        self.checkpoint().await;
+        self.bus.emit(EventKind::HypothesisStarted { phase });
+        let mut missed = Vec::new();
+        let mut met = true;
+        for probe in &self.exp.steady_state {
+            let record = self.activity(probe, phase).await;
+            if record.tolerance_met == Some(true) {
+                continue;
+            }
+            met = false;
+            let finding = activity::finding(phase, &record);
+            if record.failure.as_ref().is_some_and(|f| f.is_setup()) {
+                self.found(FindingKind::Setup, finding);
+            } else {
+                missed.push(finding);
+            }
+        }
+        self.bus.emit(EventKind::HypothesisCompleted { phase, met });
+        self.control(false, ControlPoint::Hypothesis(phase));
+        missed
+    }
+
+    /// Runs the rollbacks if the strategy and what happened call for them.
+    async fn rollbacks(&self) -> (RollbackDecision, Vec<RollbackSummary>) {
+        let decision = {
+            let st = self.state();
+            if self.exp.rollbacks.is_empty() {
+                RollbackDecision::NoneDeclared
+            } else if !st.method_started {
+                RollbackDecision::MethodNotStarted
+            } else {
+                match self.exp.rollback_strategy {
+                    RollbackStrategy::Always => RollbackDecision::Ran,
+                    RollbackStrategy::Never => RollbackDecision::StrategyNever,
+                    RollbackStrategy::Deviated if !st.tally.has(FindingKind::Deviation) => {
+                        RollbackDecision::NotDeviated
+                    }
+                    RollbackStrategy::Deviated => RollbackDecision::Ran,
+                }
+            }
+        };
+        let mut summaries = Vec::new();
+        if decision != RollbackDecision::Ran {
+            return (decision, summaries);
+        }
+        self.control(true, ControlPoint::Rollbacks);
+        self.bus.emit(EventKind::RollbacksStarted);
+        for activity in &self.exp.rollbacks {
+            let record = self.activity(activity, Phase::Rollbacks).await;
+            if record.failure.is_some() {
+                self.found(
+                    FindingKind::RollbackFailed,
+                    activity::finding(Phase::Rollbacks, &record),
+                );
+            }
+            summaries.push(RollbackSummary {
+                name: record.name.clone(),
+                status: record.status,
+                duration: record.elapsed,
+                failure: record.failure.as_ref().map(|f| f.to_string()),
+            });
+        }
+        self.bus.emit(EventKind::RollbacksCompleted);
+        self.control(false, ControlPoint::Rollbacks);
+        (decision, summaries)
+    }
+
+    /// Runs one activity in the foreground, with its pauses, and records it.
+    pub(super) async fn activity(&self, activity: &Activity, phase: Phase) -> ActivityRecord {
+        if let Some(d) = activity.options.pause_before {
+            tokio::time::sleep(d).await;
+        }
+        let point = ControlPoint::Activity {
+            phase,
+            name: &activity.name,
+            kind: activity.kind,
+        };
+        self.control(true, point);
+        if phase != Phase::Rollbacks {
+            self.checkpoint().await;
+        }
+        let id = self.begin(activity, phase);
+        let executed: Executed = activity::execute(activity, self.cx.clone()).await;
+        let record = self.complete(activity, phase, id, executed);
+        self.control(false, point);
+        if let Some(d) = activity.options.pause_after {
+            tokio::time::sleep(d).await;
+        }
+        record
+    }
+}
