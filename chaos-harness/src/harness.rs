@@ -40,7 +40,13 @@ pub fn journal_dir() -> PathBuf {
     if let Some(dir) = HARNESS.get().and_then(|h| h.settings.journal.dir.clone()) {
         return dir;
     }
-    let target = std::env::current_exe()
+    target_dir().join("chaos").join("journals")
+}
+
+/// The target directory holding the running test binary (the nearest ancestor with a
+/// `CACHEDIR.TAG`), else `CARGO_TARGET_DIR`, else `./target`.
+pub(crate) fn target_dir() -> PathBuf {
+    std::env::current_exe()
         .ok()
         .and_then(|exe| {
             exe.ancestors()
@@ -49,8 +55,7 @@ pub fn journal_dir() -> PathBuf {
                 .map(Path::to_path_buf)
         })
         .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("target"));
-    target.join("chaos").join("journals")
+        .unwrap_or_else(|| PathBuf::from("target"))
 }
 
 /// The journal file of experiment `name` (`suite::x` → `<journal_dir>/suite__x.json`).
@@ -114,7 +119,7 @@ fn install_logging() {
     };
     let _ = tracing_subscriber::fmt()
         .with_max_level(level)
-        .with_writer(std::io::stderr)
+        .with_writer(|| chaos_runtime::redact::RedactingWriter::new(std::io::stderr()))
         .with_ansi(false)
         .without_time()
         .try_init();
@@ -278,6 +283,15 @@ fn run_with(
     let exp = match (reg.build)() {
         Ok(exp) => exp,
         Err(e) => return Ok(runner.fail(name, seed, format!("{e} ({}:{})", reg.file, reg.line))),
+    };
+    // Held until the run, rollbacks included, is over: no other experiment of the group
+    // starts meanwhile, in this process or another.
+    let _group_lock = match exp.concurrency().group() {
+        Some(group) => match crate::exclusion::acquire(name, group) {
+            Ok(lock) => Some(lock),
+            Err(e) => return Ok(runner.fail(name, seed, e.to_string())),
+        },
+        None => None,
     };
     let settings = &harness.settings;
     let cx = Context::builder()

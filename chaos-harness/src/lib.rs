@@ -42,6 +42,7 @@
 #![warn(missing_docs)]
 
 mod console;
+mod exclusion;
 mod harness;
 mod setup;
 mod verdict;
@@ -111,7 +112,12 @@ pub mod prelude {
 /// `hypothesis = default | before_method_only | after_method_only |
 /// during_method_only(every = 1s, fail_fast) | continuously(every = 1s, fail_fast)`,
 /// `rollbacks = always | never | deviated`, `timeout = <duration>`, `ignore` or
-/// `ignore = "reason"`, `snapshot`, `expect = <outcome>`.
+/// `ignore = "reason"`, `snapshot`, `expect = <outcome>`, `group = "name"` (the exclusion group:
+/// experiments of one group, `"default"` unless named, never run at the same time, within a
+/// process or across processes), `parallel` (runs alongside any other; not with `group`).
+///
+/// An experiment must check something: `hypothesis = during_method_only` needs a method, and
+/// without a steady state the method needs an action or a probe.
 ///
 /// Activities: `probe "name" [options] { ... } => tolerance;`, `action "name" [options] { ... };`,
 /// `pause <duration>;`. Options: `timeout = <d>`, `pause_before = <d>`, `pause_after = <d>`,

@@ -17,6 +17,8 @@ pub(crate) const KEYS: &[&str] = &[
     "ignore",
     "snapshot",
     "expect",
+    "group",
+    "parallel",
 ];
 
 const OUTCOMES: &[&str] = &[
@@ -77,7 +79,25 @@ pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> Attrs {
     if let Err(e) = parser.parse2(args) {
         errors.push(e);
     }
+    if let (Some(group), Some(parallel)) = (&attrs.group, attrs.parallel) {
+        errors.at(
+            parallel,
+            format!(
+                "`parallel` and `group = {:?}` exclude each other: a parallel experiment runs alongside any other; keep `group` to run one at a time within the group, or `parallel`",
+                group.value()
+            ),
+        );
+    }
     attrs
+}
+
+/// Whether `name` can name an exclusion group: the rule of the runtime's
+/// `Concurrency::is_valid_group` (the harness makes a lock file of the name).
+fn valid_group(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// Skips to the next top-level comma.
@@ -145,6 +165,35 @@ fn value(name: &str, key: &Ident, input: ParseStream, attrs: &mut Attrs) -> syn:
         "hypothesis" => {
             eq(input, key)?;
             attrs.hypothesis = Some(hypothesis(input)?);
+            attrs.hypothesis_key = Some(key.span());
+        }
+        "group" => {
+            eq(input, key)?;
+            let group: LitStr = input.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "the exclusion group is a string: `group = \"ec2-account\"`",
+                )
+            })?;
+            if !valid_group(&group.value()) {
+                return Err(syn::Error::new(
+                    group.span(),
+                    format!(
+                        "exclusion group {:?} must be a non-empty name of ASCII letters, digits, `-` and `_`, as in `group = \"ec2-account\"`",
+                        group.value()
+                    ),
+                ));
+            }
+            attrs.group = Some(group);
+        }
+        "parallel" => {
+            if input.peek(Token![=]) {
+                return Err(syn::Error::new(
+                    input.span(),
+                    "experiment key `parallel` takes no value: write `parallel` to let the experiment run alongside any other",
+                ));
+            }
+            attrs.parallel = Some(key.span());
         }
         "ignore" => {
             if input.peek(Token![=]) {

@@ -62,6 +62,9 @@ pub(crate) fn parse(block: &Block, errors: &mut Errors) -> Body {
                 *slot = Some(Vec::new());
             }
         }
+        if section == Section::Method {
+            body.method_path = Some(mac.path.span());
+        }
     }
     body
 }

@@ -24,6 +24,11 @@ pub(crate) fn experiment(args: TokenStream, item: TokenStream) -> TokenStream {
     let (cx, cx_type) = signature(&func, &mut errors);
     let body = crate::body::parse(&func.block, &mut errors);
     check(&func, &body, &mut errors);
+    if errors.is_empty() {
+        // Only over an experiment that parsed whole: a dropped activity would make it look
+        // as if it checked nothing.
+        check_checks_something(&func, &attrs, &body, &mut errors);
+    }
     if !errors.is_empty() {
         // Emit a placeholder with the same name so that uses of it do not add errors.
         let vis = &func.vis;
@@ -114,6 +119,50 @@ fn check(func: &ItemFn, body: &Body, errors: &mut Errors) {
                 names.push(v);
             }
         }
+    }
+}
+
+/// Rejects an experiment that can never check anything (it would pass whatever the system
+/// does); the rule of the runtime's `ExperimentBuilder::build`, with spans. The steady state is
+/// checked before and after the method by the strategies that say so, and sampled during the
+/// method only while there is one; a method checks something when it holds an action or a
+/// probe.
+fn check_checks_something(func: &ItemFn, attrs: &Attrs, body: &Body, errors: &mut Errors) {
+    let name = &func.sig.ident;
+    let has_steady = body.steady_state.as_ref().is_some_and(|s| !s.is_empty());
+    let method = body.method.as_deref().unwrap_or_default();
+    let method_checks = method.iter().any(|a| !matches!(a, ActivitySpec::Pause(_)));
+    if method_checks {
+        return;
+    }
+    let during_only = matches!(
+        attrs.hypothesis,
+        Some(HypothesisSpec::DuringMethodOnly { .. })
+    );
+    if has_steady && during_only && method.is_empty() {
+        let span = attrs.hypothesis_key.unwrap_or_else(|| name.span());
+        errors.at(
+            span,
+            format!(
+                "experiment `{name}` checks nothing: `hypothesis = during_method_only` samples the steady state only while the method runs, and there is no method; add `method! {{ ... }}`, or check the steady state before or after it (`hypothesis = default`, `before_method_only`, `after_method_only` or `continuously`)"
+            ),
+        );
+    } else if !has_steady && method.is_empty() {
+        // Empty blocks only (no blocks at all is reported by `check`).
+        if body.steady_state.is_some() || body.method.is_some() {
+            errors.at(
+                name.span(),
+                format!("experiment `{name}` has neither a steady-state probe nor a method activity: add activities to its blocks"),
+            );
+        }
+    } else if !has_steady {
+        let span = body.method_path.unwrap_or_else(|| name.span());
+        errors.at(
+            span,
+            format!(
+                "experiment `{name}` checks nothing: it has no steady-state probe and its method has no action nor probe (only pauses); add a probe to `steady_state! {{ ... }}`, or an action or a probe to the method"
+            ),
+        );
     }
 }
 
@@ -246,6 +295,12 @@ fn emit(
     if let Some(t) = &attrs.timeout {
         let d = duration(t);
         calls.extend(quote!(.timeout(#d)));
+    }
+    if let Some(g) = &attrs.group {
+        calls.extend(quote!(.group(#g)));
+    }
+    if attrs.parallel.is_some() {
+        calls.extend(quote!(.parallel()));
     }
     for (list, method) in [
         (&body.steady_state, "steady_state"),

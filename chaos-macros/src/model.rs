@@ -26,6 +26,8 @@ pub(crate) struct Attrs {
     pub description: Option<LitStr>,
     pub tags: Vec<LitStr>,
     pub hypothesis: Option<HypothesisSpec>,
+    /// The `hypothesis` key, for errors about the strategy.
+    pub hypothesis_key: Option<Span>,
     /// `always`, `never` or `deviated`.
     pub rollbacks: Option<Ident>,
     pub timeout: Option<Millis>,
@@ -34,6 +36,10 @@ pub(crate) struct Attrs {
     pub snapshot: bool,
     /// The expected outcome, as its kebab-case name.
     pub expect: Option<(String, Span)>,
+    /// `group = "name"`: the exclusion group.
+    pub group: Option<LitStr>,
+    /// The bare `parallel` key.
+    pub parallel: Option<Span>,
 }
 
 /// Which block an activity is in.
@@ -90,4 +96,6 @@ pub(crate) struct Body {
     pub steady_state: Option<Vec<ActivitySpec>>,
     pub method: Option<Vec<ActivitySpec>>,
     pub rollback: Option<Vec<ActivitySpec>>,
+    /// The `method!` path, for errors about the method as a whole.
+    pub method_path: Option<Span>,
 }

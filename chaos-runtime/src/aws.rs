@@ -170,6 +170,7 @@ impl Ec2 {
     /// Builds a client from the AWS chain with `settings`' overrides. Throttling and other
     /// transient errors are retried with exponential backoff (5 attempts).
     pub async fn connect(settings: Ec2Settings) -> Result<Ec2, AwsError> {
+        crate::tls::install_provider();
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).retry_config(
             aws_config::retry::RetryConfig::standard()
                 .with_max_attempts(5)

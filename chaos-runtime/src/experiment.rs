@@ -96,6 +96,68 @@ impl RollbackStrategy {
     }
 }
 
+/// The exclusion group experiments belong to unless they name another.
+pub const DEFAULT_GROUP: &str = "default";
+
+/// Which other experiments an experiment may run alongside.
+///
+/// An experiment's hypothesis assumes it is the only fault in the system, so experiments run
+/// one at a time by default: each belongs to an exclusion group ([`DEFAULT_GROUP`] unless it
+/// names another), and the harness never runs two experiments of one group at once, neither on
+/// the trial threads of one process (`cargo test`) nor in separate processes (`cargo nextest
+/// run`). Experiments of different groups may overlap; a [`Concurrency::Parallel`] one overlaps
+/// anything.
+///
+/// ```
+/// use chaos_runtime::{Action, Concurrency, Experiment};
+/// let poke = || Action::new("poke", |_cx| async { Ok(()) });
+/// let exp = Experiment::builder("suite::a").method(poke()).build().unwrap();
+/// assert_eq!(exp.concurrency(), &Concurrency::Group("default".into()));
+/// let exp = Experiment::builder("suite::b").group("ec2-account").method(poke()).build().unwrap();
+/// assert_eq!(exp.concurrency().group(), Some("ec2-account"));
+/// let exp = Experiment::builder("suite::c").parallel().method(poke()).build().unwrap();
+/// assert_eq!(exp.concurrency(), &Concurrency::Parallel);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Concurrency {
+    /// Never runs at the same time as another experiment of this exclusion group.
+    Group(String),
+    /// Runs alongside any other experiment (an explicit opt-out of the exclusion).
+    Parallel,
+}
+
+impl Default for Concurrency {
+    fn default() -> Self {
+        Concurrency::Group(DEFAULT_GROUP.to_owned())
+    }
+}
+
+impl Concurrency {
+    /// The exclusion group, `None` for [`Concurrency::Parallel`].
+    pub fn group(&self) -> Option<&str> {
+        match self {
+            Concurrency::Group(g) => Some(g),
+            Concurrency::Parallel => None,
+        }
+    }
+
+    /// Whether `name` can name an exclusion group: not empty, only ASCII letters, digits, `-`
+    /// and `_` (the harness makes a lock file of it). `#[experiment]` checks the same rule.
+    ///
+    /// ```
+    /// use chaos_runtime::Concurrency;
+    /// assert!(Concurrency::is_valid_group("ec2-account_1"));
+    /// assert!(!Concurrency::is_valid_group(""));
+    /// assert!(!Concurrency::is_valid_group("../x"));
+    /// ```
+    pub fn is_valid_group(name: &str) -> bool {
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    }
+}
+
 /// Timeout, pauses and background flag of one activity.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ActivityOptions {
@@ -423,6 +485,47 @@ pub enum ExperimentError {
     /// A zero sampling period for a hypothesis checked during the method.
     #[error("experiment `{0}`: the hypothesis sampling period must be greater than zero")]
     ZeroFrequency(String),
+    /// Nothing in the experiment can ever be checked: it would pass whatever the system does.
+    #[error("experiment `{experiment}` checks nothing: {why}")]
+    ChecksNothing {
+        /// The experiment.
+        experiment: String,
+        /// Why nothing is checked, and what to change.
+        why: Unchecked,
+    },
+    /// An exclusion group that is not a valid name (see [`Concurrency::is_valid_group`]).
+    #[error("experiment `{experiment}`: exclusion group `{group}` must be a non-empty name of ASCII letters, digits, `-` and `_`")]
+    BadGroup {
+        /// The experiment.
+        experiment: String,
+        /// The group as given.
+        group: String,
+    },
+    /// Both an exclusion group and `parallel`, which exclude each other.
+    #[error("experiment `{experiment}` is both in exclusion group `{group}` and parallel: keep one (a parallel experiment runs alongside any other)")]
+    GroupAndParallel {
+        /// The experiment.
+        experiment: String,
+        /// The group given.
+        group: String,
+    },
+}
+
+/// Why an experiment checks nothing ([`ExperimentError::ChecksNothing`]).
+///
+/// The steady state is checked before and after the method by the strategies that say so
+/// (whether or not there is a method), and sampled during the method only while there is one;
+/// a method checks something when it has an action or a probe (it can fail, or miss its
+/// tolerance). An experiment where neither happens would end `passed` without having looked
+/// at the system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Unchecked {
+    /// The hypothesis is only sampled during the method, and there is no method.
+    #[error("its hypothesis `during-method-only` samples the steady state only while the method runs, and it has no method; add a method, or check the steady state before or after (hypothesis `default`, `before-method-only`, `after-method-only` or `continuously`)")]
+    NoMethodToSampleDuring,
+    /// No steady state, and a method without an action or a probe (only pauses).
+    #[error("it has no steady state and its method has no action nor probe (only pauses); add a steady-state probe, or an action or a probe to the method")]
+    NothingButPauses,
 }
 
 /// A chaos experiment: metadata, a steady-state hypothesis, a method and rollbacks.
@@ -437,6 +540,7 @@ pub struct Experiment {
     pub(crate) hypothesis: Hypothesis,
     pub(crate) rollback_strategy: RollbackStrategy,
     pub(crate) timeout: Option<Duration>,
+    pub(crate) concurrency: Concurrency,
     pub(crate) steady_state: Vec<Activity>,
     pub(crate) method: Vec<Activity>,
     pub(crate) rollbacks: Vec<Activity>,
@@ -470,10 +574,13 @@ impl Experiment {
                 hypothesis: Hypothesis::Default,
                 rollback_strategy: RollbackStrategy::Always,
                 timeout: None,
+                concurrency: Concurrency::default(),
                 steady_state: Vec::new(),
                 method: Vec::new(),
                 rollbacks: Vec::new(),
             },
+            group: None,
+            parallel: false,
         }
     }
 
@@ -500,6 +607,10 @@ impl Experiment {
     /// Its timeout.
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout
+    }
+    /// Which experiments it may run alongside: its exclusion group, or parallel.
+    pub fn concurrency(&self) -> &Concurrency {
+        &self.concurrency
     }
     /// The steady-state probes.
     pub fn steady_state(&self) -> &[Activity] {
@@ -533,6 +644,7 @@ impl Experiment {
                 "hypothesis": hyp,
                 "rollbacks": { "strategy": self.rollback_strategy.name() },
                 "timeout": self.timeout.map(|t| t.as_secs_f64()),
+                "group": self.concurrency.group(),
             },
         })
     }
@@ -542,6 +654,8 @@ impl Experiment {
 #[derive(Debug)]
 pub struct ExperimentBuilder {
     exp: Experiment,
+    group: Option<String>,
+    parallel: bool,
 }
 
 impl ExperimentBuilder {
@@ -576,6 +690,40 @@ impl ExperimentBuilder {
         self.exp.timeout = Some(d);
         self
     }
+    /// Puts the experiment in exclusion group `name` instead of [`DEFAULT_GROUP`]: it never
+    /// runs at the same time as another experiment of that group, and may overlap experiments
+    /// of other groups. A name is ASCII letters, digits, `-` and `_`. See [`Concurrency`].
+    ///
+    /// ```
+    /// use chaos_runtime::{Action, Experiment};
+    /// let exp = Experiment::builder("suite::stop_one")
+    ///     .group("ec2-account")
+    ///     .method(Action::new("stop", |_cx| async { Ok(()) }))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(exp.concurrency().group(), Some("ec2-account"));
+    /// ```
+    pub fn group(mut self, name: impl Into<String>) -> Self {
+        self.group = Some(name.into());
+        self
+    }
+    /// Lets the experiment run alongside any other (for one that touches nothing another
+    /// experiment observes). Cannot be combined with [`ExperimentBuilder::group`]. See
+    /// [`Concurrency`].
+    ///
+    /// ```
+    /// use chaos_runtime::{Concurrency, Experiment, Probe};
+    /// let exp = Experiment::builder("suite::read_only")
+    ///     .parallel()
+    ///     .steady_state(Probe::new("up", |_cx| async { Ok(200u16) }).tolerance("== 200", |v| *v == 200))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(exp.concurrency(), &Concurrency::Parallel);
+    /// ```
+    pub fn parallel(mut self) -> Self {
+        self.parallel = true;
+        self
+    }
     /// Adds a steady-state probe (it needs a tolerance).
     pub fn steady_state(mut self, probe: impl Into<Activity>) -> Self {
         self.exp.steady_state.push(probe.into());
@@ -594,7 +742,7 @@ impl ExperimentBuilder {
 
     /// Checks the experiment and returns it.
     pub fn build(self) -> Result<Experiment, ExperimentError> {
-        let e = self.exp;
+        let mut e = self.exp;
         let err_name = || e.name.clone();
         if e.steady_state.is_empty() && e.method.is_empty() {
             return Err(ExperimentError::Empty(err_name()));
@@ -629,7 +777,50 @@ impl ExperimentBuilder {
                 });
             }
         }
+        if let Some(why) = unchecked(&e) {
+            return Err(ExperimentError::ChecksNothing {
+                experiment: err_name(),
+                why,
+            });
+        }
+        e.concurrency = match (self.group, self.parallel) {
+            (Some(group), true) => {
+                return Err(ExperimentError::GroupAndParallel {
+                    experiment: err_name(),
+                    group,
+                })
+            }
+            (Some(group), false) if !Concurrency::is_valid_group(&group) => {
+                return Err(ExperimentError::BadGroup {
+                    experiment: err_name(),
+                    group,
+                })
+            }
+            (Some(group), false) => Concurrency::Group(group),
+            (None, true) => Concurrency::Parallel,
+            (None, false) => Concurrency::default(),
+        };
         Ok(e)
+    }
+}
+
+/// Why `e` can never check anything, if it cannot. Mirrors the runner's phases: the steady
+/// state is checked before and after the method when the strategy says so (with or without a
+/// method), and sampled during the method only while there is one (the first sample is taken
+/// as the method starts).
+fn unchecked(e: &Experiment) -> Option<Unchecked> {
+    let h = e.hypothesis;
+    let has_steady = !e.steady_state.is_empty();
+    let has_method = !e.method.is_empty();
+    let steady_checked =
+        has_steady && (h.before() || h.after() || (h.during().is_some() && has_method));
+    let method_checks = e.method.iter().any(|a| a.kind != ActivityKind::Pause);
+    if steady_checked || method_checks {
+        None
+    } else if has_steady {
+        Some(Unchecked::NoMethodToSampleDuring)
+    } else {
+        Some(Unchecked::NothingButPauses)
     }
 }
 
@@ -682,9 +873,122 @@ mod tests {
         // Pauses may repeat: they are not named by the user.
         Experiment::builder("t::pauses")
             .method(Activity::pause(Duration::from_millis(1)))
+            .method(action("a"))
             .method(Activity::pause(Duration::from_millis(1)))
             .build()
             .unwrap();
+    }
+
+    fn probe(name: &str) -> Activity {
+        Probe::new(name, |_| async { Ok(1) })
+            .tolerance("== 1", |v| *v == 1)
+            .into()
+    }
+
+    fn pause() -> Activity {
+        Activity::pause(Duration::from_millis(1))
+    }
+
+    #[test]
+    fn an_experiment_that_can_check_nothing_is_rejected() {
+        let during = Hypothesis::DuringMethodOnly {
+            every: Duration::from_secs(1),
+            fail_fast: false,
+        };
+        // Sampled only while the method runs, and there is no method: never evaluated.
+        let e = Experiment::builder("t::during")
+            .hypothesis(during)
+            .steady_state(probe("p"))
+            .rollback(action("r"))
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            e,
+            ExperimentError::ChecksNothing {
+                experiment: "t::during".into(),
+                why: Unchecked::NoMethodToSampleDuring,
+            }
+        );
+        let msg = e.to_string();
+        assert!(msg.starts_with("experiment `t::during` checks nothing: its hypothesis `during-method-only` samples the steady state only while the method runs, and it has no method; add a method"), "{msg}");
+
+        // No steady state and a method that cannot fail.
+        let e = Experiment::builder("t::pauses")
+            .method(pause())
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            e,
+            ExperimentError::ChecksNothing {
+                experiment: "t::pauses".into(),
+                why: Unchecked::NothingButPauses,
+            }
+        );
+
+        // Every combination that does check something builds.
+        let strategies = [
+            Hypothesis::Default,
+            Hypothesis::BeforeMethodOnly,
+            Hypothesis::AfterMethodOnly,
+            during,
+            Hypothesis::Continuously {
+                every: Duration::from_secs(1),
+                fail_fast: true,
+            },
+        ];
+        for h in strategies {
+            // A steady state and a method (even of pauses only: it is sampled during them).
+            Experiment::builder("t::both")
+                .hypothesis(h)
+                .steady_state(probe("p"))
+                .method(pause())
+                .build()
+                .unwrap();
+            // A method that can fail, without a steady state.
+            Experiment::builder("t::method")
+                .hypothesis(h)
+                .method(pause())
+                .method(action("a"))
+                .build()
+                .unwrap();
+            // A steady state alone is checked before and/or after by every other strategy.
+            let r = Experiment::builder("t::steady")
+                .hypothesis(h)
+                .steady_state(probe("p"))
+                .build();
+            assert_eq!(r.is_err(), h == during, "{h:?}");
+        }
+    }
+
+    #[test]
+    fn experiments_are_in_the_default_group_unless_told() {
+        let base = || Experiment::builder("t::g").method(action("a"));
+        assert_eq!(
+            base().build().unwrap().concurrency(),
+            &Concurrency::Group(DEFAULT_GROUP.into())
+        );
+        let exp = base().group("ec2").build().unwrap();
+        assert_eq!(exp.concurrency().group(), Some("ec2"));
+        assert_eq!(exp.describe()["runtime"]["group"], "ec2");
+        let exp = base().parallel().build().unwrap();
+        assert_eq!(exp.concurrency(), &Concurrency::Parallel);
+        assert!(exp.describe()["runtime"]["group"].is_null());
+
+        for bad in ["", "a/b", "..", "has space"] {
+            let e = base().group(bad).build().unwrap_err();
+            assert_eq!(
+                e,
+                ExperimentError::BadGroup {
+                    experiment: "t::g".into(),
+                    group: bad.into()
+                }
+            );
+        }
+        let e = base().group("ec2").parallel().build().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "experiment `t::g` is both in exclusion group `ec2` and parallel: keep one (a parallel experiment runs alongside any other)"
+        );
     }
 
     #[test]
@@ -720,5 +1024,6 @@ mod tests {
         assert_eq!(d["runtime"]["hypothesis"]["strategy"], "during-method-only");
         assert_eq!(d["runtime"]["hypothesis"]["frequency"], 0.25);
         assert_eq!(d["runtime"]["hypothesis"]["fail_fast"], true);
+        assert_eq!(d["runtime"]["group"], "default");
     }
 }

@@ -180,6 +180,7 @@ fn client_for(url: &str) -> Result<&'static reqwest::Client, HttpError> {
 }
 
 fn build(plain: bool) -> Result<reqwest::Client, String> {
+    crate::tls::install_provider();
     // No idle connections are kept: each run has its own runtime, and a pooled connection
     // belongs to the runtime that opened it.
     let mut builder = reqwest::Client::builder()

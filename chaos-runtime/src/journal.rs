@@ -478,4 +478,45 @@ mod tests {
         assert_eq!(r["seed"], "[seed]");
         assert_eq!(r["node"], "[host]");
     }
+
+    fn record(output: Value, exception: Vec<String>) -> ActivityRecord {
+        ActivityRecord {
+            activity: json!({ "name": "p" }),
+            output,
+            status: crate::event::ActivityStatus::Failed,
+            start: String::new(),
+            end: String::new(),
+            duration: 0.0,
+            exception: Some(exception),
+            tolerance_met: None,
+            name: "p".into(),
+            kind: crate::experiment::ActivityKind::Probe,
+            tolerance: None,
+            failure: None,
+            elapsed: std::time::Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn secrets_escaped_by_json_or_debug_never_reach_the_journal_file() {
+        use crate::redact::testing::{assert_masked, awkward};
+        let dir = tempfile::tempdir().unwrap();
+        for (i, s) in awkward("jrn").into_iter().enumerate() {
+            let mut j = Journal::new("t::journal");
+            j.experiment = json!({ "description": format!("uses {}", json!(s)) });
+            j.run.push(record(
+                json!({ (s.clone()): [s, format!("x{s}y")] }),
+                vec![
+                    format!("error: {s:?}"),
+                    format!("body {}", json!({ "pw": s })),
+                ],
+            ));
+            j.error = Some(format!("{:?}", json!(s).to_string()));
+            j.stopped_by = Some(format!("control `c`: {s:?}"));
+            assert_masked(&j.to_value().to_string(), "the journal value");
+            let path = dir.path().join(format!("{i}.json"));
+            j.write_atomic(&path).unwrap();
+            assert_masked(&std::fs::read_to_string(&path).unwrap(), "the journal file");
+        }
+    }
 }

@@ -41,12 +41,13 @@ pub mod rng;
 pub mod run;
 pub mod settings;
 pub mod time;
+pub mod tls;
 
 pub use context::Context;
 pub use error::{BoxError, MissingVariable};
 pub use experiment::{
-    Action, Activity, ActivityOptions, Experiment, ExperimentBuilder, ExperimentError, Hypothesis,
-    Probe, RollbackStrategy,
+    Action, Activity, ActivityOptions, Concurrency, Experiment, ExperimentBuilder, ExperimentError,
+    Hypothesis, Probe, RollbackStrategy, Unchecked, DEFAULT_GROUP,
 };
 pub use outcome::{Outcome, Status};
 pub use rng::SeededRng;

@@ -579,6 +579,7 @@ fn channel_client(
     url: &str,
     verify_tls: bool,
 ) -> Result<reqwest::Client, ChannelError> {
+    crate::tls::install_provider();
     let mut builder =
         reqwest::Client::builder().user_agent(concat!("chaos-harness/", env!("CARGO_PKG_VERSION")));
     if !verify_tls {
@@ -625,13 +626,21 @@ impl Channel for HttpChannel {
             let resp = req.send().await?;
             let status = resp.status();
             if status.as_u16() > 399 {
-                let text = resp.text().await.unwrap_or_default();
-                let text: String = text.chars().take(200).collect();
+                let text = answer_text(&resp.text().await.unwrap_or_default());
                 return Err(format!("{} answered {status}: {text}", self.url).into());
             }
             Ok(())
         })
     }
+}
+
+/// The longest part of a receiver's answer a delivery error quotes, in characters.
+const ANSWER_CHARS: usize = 200;
+
+/// A receiver's answer as a delivery error quotes it: redacted, then cut to [`ANSWER_CHARS`]
+/// (a receiver may echo what it was sent; redacting first masks a secret across the cut whole).
+fn answer_text(text: &str) -> String {
+    crate::redact::redact_truncated(text, ANSWER_CHARS)
 }
 
 /// A Slack channel: posts a message a person reads at a glance to an incoming webhook, for the
@@ -695,7 +704,7 @@ pub fn slack_message(n: &Notification) -> Value {
     for f in &report.findings {
         let mut l = format!("• {} in {}", f.activity, f.phase.describe());
         if let Some(v) = &f.value {
-            l.push_str(&format!(": value `{v}`"));
+            l.push_str(&format!(": value `{}`", crate::redact::json_text(v)));
         }
         if let Some(t) = &f.tolerance {
             l.push_str(&format!(", tolerance `{t}`"));
@@ -741,16 +750,235 @@ impl Channel for SlackChannel {
                 .map_err(|e| crate::redact::redact(&crate::error::error_chain(&e)).into_owned())?;
             let status = resp.status();
             if !status.is_success() {
-                let text: String = resp
-                    .text()
-                    .await
-                    .unwrap_or_default()
-                    .chars()
-                    .take(200)
-                    .collect();
+                let text = answer_text(&resp.text().await.unwrap_or_default());
                 return Err(format!("Slack answered {status}: {text}").into());
             }
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{ActivityRecord, ActivityStatus, Finding, Phase, RollbackDecision};
+    use crate::experiment::ActivityKind;
+    use crate::outcome::{Outcome, Status};
+    use crate::redact::testing::{assert_masked, awkward};
+    use std::io::{Read, Write};
+    use std::time::SystemTime;
+
+    fn report(s: &str) -> RunReport {
+        RunReport {
+            experiment: "t::notify".into(),
+            outcome: Outcome::Deviated,
+            status: Status::Completed,
+            deviated: true,
+            seed: 3,
+            findings: vec![Finding {
+                phase: Phase::SteadyStateAfter,
+                activity: "probe \"p\"".into(),
+                value: Some(json!({ "token": s, (s.to_owned()): [s] })),
+                tolerance: Some("== 200".into()),
+                failure: Some(format!("error: {s:?}")),
+            }],
+            rollback_decision: RollbackDecision::NoneDeclared,
+            rollbacks: Vec::new(),
+            stopped_by: Some(format!("control: {}", json!(s))),
+            error: None,
+            targets: Vec::new(),
+            duration: Duration::from_millis(4),
+        }
+    }
+
+    fn record(s: &str) -> ActivityRecord {
+        ActivityRecord {
+            activity: json!({ "name": "p" }),
+            output: json!({ "token": s }),
+            status: ActivityStatus::Failed,
+            start: String::new(),
+            end: String::new(),
+            duration: 0.0,
+            exception: Some(vec![format!("error: {s:?}"), format!("body {}", json!(s))]),
+            tolerance_met: None,
+            name: "p".into(),
+            kind: ActivityKind::Probe,
+            tolerance: None,
+            failure: None,
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    fn event(kind: EventKind) -> Event {
+        Event {
+            at: SystemTime::now(),
+            kind,
+        }
+    }
+
+    #[test]
+    fn the_slack_message_masks_escaped_secrets() {
+        for s in awkward("slk") {
+            let n = Notification {
+                name: "run-deviated",
+                phase: "run",
+                ts: 0.0,
+                payload: Value::Null,
+                error: None,
+                seq: 1,
+                experiment: "t::notify".into(),
+                report: Some(Arc::new(report(&s))),
+                journal_path: None,
+            };
+            let message = slack_message(&n);
+            assert!(message.to_string().contains("value"), "{message}");
+            assert_masked(&message.to_string(), "the Slack message");
+            assert_masked(
+                message["blocks"][0]["text"]["text"].as_str().unwrap(),
+                "the Slack text",
+            );
+        }
+    }
+
+    /// A channel that keeps the bodies it was given.
+    #[derive(Default)]
+    struct Capture(Mutex<Vec<String>>);
+
+    impl Channel for Capture {
+        fn name(&self) -> &str {
+            "capture"
+        }
+        fn deliver<'a>(&'a self, n: &'a Notification) -> BoxFuture<'a, Result<(), BoxError>> {
+            let mut text = n.body().to_string();
+            if let Some(e) = &n.error {
+                text.push_str(e);
+            }
+            self.0.lock().unwrap().push(text);
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    #[test]
+    fn notification_bodies_mask_escaped_secrets() {
+        let notifier = Notifier::start(64, 4).unwrap();
+        for s in awkward("ntf") {
+            let capture = Arc::new(Capture::default());
+            let mut sink =
+                NotificationSink::new("t::notify", notifier.clone(), vec![capture.clone()], None);
+            sink.on_event(&event(EventKind::ActivityCompleted {
+                phase: Phase::Method,
+                record: Arc::new(record(&s)),
+            }));
+            sink.on_event(&event(EventKind::RunCompleted {
+                report: Arc::new(report(&s)),
+            }));
+            let records = sink.deliveries().flush(Duration::from_secs(10));
+            assert!(records
+                .iter()
+                .all(|r| r.status == DeliveryStatus::Delivered));
+            let bodies = capture.0.lock().unwrap().join("\n");
+            assert!(bodies.contains("run-deviated"), "{bodies}");
+            assert_masked(&bodies, "the notification bodies");
+        }
+    }
+
+    /// An HTTP receiver that answers every request `500` with the body `body(path)`.
+    fn failing_receiver(body: impl Fn(&str) -> String + Send + 'static) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                let head_end = loop {
+                    let n = conn.read(&mut buf).unwrap_or(0);
+                    if n == 0 {
+                        break None;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                    if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break Some(i + 4);
+                    }
+                };
+                let Some(head_end) = head_end else { continue };
+                let head = String::from_utf8_lossy(&request[..head_end]).to_string();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .unwrap_or(0);
+                while request.len() < head_end + length {
+                    let n = conn.read(&mut buf).unwrap_or(0);
+                    if n == 0 {
+                        break;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                }
+                let path = head.split(' ').nth(1).unwrap_or("/").to_owned();
+                let text = body(&path);
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+                    text.len()
+                );
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[test]
+    fn a_receiver_echoing_a_secret_never_reveals_part_of_it_at_the_200_character_cut() {
+        let secrets = awkward("cut");
+        let echoed = secrets.clone();
+        let url = failing_receiver(move |path| {
+            let mut parts = path.trim_start_matches('/').split('/');
+            let i: usize = parts.next().unwrap().parse().unwrap();
+            let dots: usize = parts.next().unwrap().parse().unwrap();
+            format!("{}{} and the rest", ".".repeat(dots), echoed[i])
+        });
+        let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
+        for (i, s) in secrets.iter().enumerate() {
+            for dots in (200 - s.chars().count() - 4)..=201 {
+                let channel = HttpChannel::new(HttpChannelConfig {
+                    name: format!("c{i}-{dots}"),
+                    url: format!("{url}/{i}/{dots}"),
+                    headers: Vec::new(),
+                    verify_tls: true,
+                    forward_event_payload: true,
+                    events: None,
+                    policy: DeliveryPolicy {
+                        timeout: Duration::from_secs(10),
+                        retries: 0,
+                        backoff: Duration::ZERO,
+                    },
+                })
+                .unwrap();
+                channels.push(Arc::new(channel));
+            }
+        }
+        let count = channels.len();
+        let mut sink = NotificationSink::new(
+            "t::notify",
+            Notifier::start(1024, 4).unwrap(),
+            channels,
+            None,
+        );
+        sink.on_event(&event(EventKind::ActivityStarted {
+            phase: Phase::Method,
+            name: "a".into(),
+            kind: ActivityKind::Action,
+        }));
+        let records = sink.deliveries().flush(Duration::from_secs(60));
+        assert_eq!(records.len(), count);
+        for r in records {
+            assert_eq!(r.status, DeliveryStatus::Failed, "{r:?}");
+            let error = r.error.unwrap_or_default();
+            assert!(error.contains("answered 500"), "{error}");
+            assert_masked(&error, &format!("the delivery error of {}", r.channel));
+        }
     }
 }

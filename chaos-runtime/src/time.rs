@@ -25,13 +25,7 @@ pub fn rfc3339(t: SystemTime) -> String {
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day) (H. Hinnant's algorithm).
-///
-/// ```
-/// assert_eq!(chaos_runtime::time::civil_from_days(0), (1970, 1, 1));
-/// assert_eq!(chaos_runtime::time::civil_from_days(19_782), (2024, 2, 29));
-/// assert_eq!(chaos_runtime::time::civil_from_days(-1), (1969, 12, 31));
-/// ```
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -60,14 +54,14 @@ pub fn human(d: Duration) -> String {
         }
         format!("{ms}ms")
     } else if ms < 60_000 {
-        if ms % 1000 == 0 {
+        if ms.is_multiple_of(1000) {
             format!("{}s", ms / 1000)
         } else {
             format!("{}s", (ms as f64 / 1000.0))
         }
     } else {
         let s = ms / 1000;
-        if s % 60 == 0 {
+        if s.is_multiple_of(60) {
             format!("{}m", s / 60)
         } else {
             format!("{}m{}s", s / 60, s % 60)
@@ -85,5 +79,8 @@ mod tests {
         // 2024-02-29T12:00:00Z
         let t = UNIX_EPOCH + Duration::from_secs(1_709_208_000);
         assert_eq!(rfc3339(t), "2024-02-29T12:00:00.000000+00:00");
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
     }
 }

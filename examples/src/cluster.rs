@@ -1,5 +1,5 @@
 //! The examples' default Kubernetes cluster: when no kubeconfig is given, each Kubernetes
-//! example experiment runs against a simulated cluster of its own ([`crate::kube_sim`]),
+//! example experiment runs against a simulated cluster of its own (the `kube-sim` crate),
 //! seeded with the demo namespace (namespace `demo`, nodes `node-1` to `node-3`, deployment
 //! `web` with 3 pods labelled `app=web`).
 //!
@@ -9,7 +9,7 @@
 //! chaos_harness::k8s::set_fallback_kubeconfig(chaos_examples::cluster::simulated);
 //! ```
 
-use crate::kube_sim::{Sim, SimConfig};
+use kube_sim::{Sim, SimConfig};
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 

@@ -2,8 +2,9 @@
 //!
 //! The experiments live in `tests/experiments.rs`, `tests/k8s.rs` and `tests/ec2.rs`
 //! (`harness = false` test targets): run them with `cargo test -p chaos-examples`. The
-//! Kubernetes ones run against a simulated cluster ([`kube_sim`]) unless a kubeconfig is given.
+//! Kubernetes ones run against a simulated cluster (the `kube-sim` crate in `tests/kube-sim/`)
+//! unless a kubeconfig is given.
 
+#[cfg(feature = "k8s")]
 pub mod cluster;
 pub mod demo;
-pub mod kube_sim;

@@ -4,7 +4,7 @@
 //!
 //! Built with the builder API and run with `Runner` + `JournalRecorder` on a current-thread
 //! tokio runtime, as the harness does, in release mode:
-//! - `pause 100ms` alone in a method, N times: the deviation of the pause's recorded duration
+//! - `pause 100ms` alone in a method (with a trivial steady state), N times: the deviation of the pause's recorded duration
 //!   (the journal's `run[0].duration`) from 100 ms;
 //! - a trivial steady-state probe sampled `continuously(every = 50ms)` (20 Hz) while the method
 //!   pauses 5 s, 3 times: the deviation of each during-sample's start (the journal's
@@ -93,7 +93,10 @@ fn main() {
 
     // Pause accuracy.
     let n = runs(30);
+    // The steady state only makes the experiment check something (one that cannot fail is
+    // rejected); the pause is still the run's only method activity.
     let pause = Experiment::builder("accuracy::pause")
+        .steady_state(Probe::new("one", |_cx| async { Ok(1u8) }).tolerance("== 1", |v| *v == 1))
         .method(Activity::pause(PAUSE))
         .build()
         .expect("valid experiment");

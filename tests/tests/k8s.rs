@@ -1,10 +1,10 @@
-//! The Kubernetes target against the simulated cluster (`chaos_examples::kube_sim`), served
+//! The Kubernetes target against the simulated cluster (`kube_sim`), served
 //! over HTTP on loopback: selection, every action and probe with the cluster state checked
 //! afterwards, recovery waits, guards, dry-run, retries, Events and rollbacks.
 
-use chaos_examples::kube_sim::{Fault, FaultKind, Sim, SimConfig};
 use chaos_harness::k8s::{self, K8sError, Select};
 use chaos_harness::runtime::{run::Runner, Action, Context, Experiment, Outcome, Probe};
+use kube_sim::{Fault, FaultKind, Sim, SimConfig};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::PathBuf;

@@ -53,7 +53,7 @@ fn an_api_error_fails_the_activity_with_its_reason() {
 
 #[test]
 fn which_cluster_settings_then_fallback_then_kubeconfig() {
-    use chaos_examples::kube_sim::{Sim, SimConfig};
+    use kube_sim::{Sim, SimConfig};
     let sim = Sim::start(SimConfig::default()).expect("simulated cluster");
     sim.seed_demo();
     sim.add_pods("demo", "marker", 7, &[("app", "marker")]);

@@ -412,6 +412,7 @@ fn the_other_outcomes_end_with_run_failed_and_their_error() {
             Outcome::Aborted,
             Experiment::builder("notify::aborted")
                 .timeout(Duration::from_millis(50))
+                .method(Action::new("a", |_| async { Ok(()) }))
                 .method(Activity::pause(Duration::from_secs(5)))
                 .build()
                 .unwrap(),
@@ -419,6 +420,7 @@ fn the_other_outcomes_end_with_run_failed_and_their_error() {
         (
             Outcome::Interrupted,
             Experiment::builder("notify::interrupted")
+                .method(Action::new("a", |_| async { Ok(()) }))
                 .method(Activity::pause(Duration::from_secs(5)))
                 .build()
                 .unwrap(),

@@ -570,3 +570,88 @@ fn snapshots_pass_unchanged_and_fail_when_the_journal_changes() {
     assert_eq!(r.code, Some(101), "{}", r.all_output());
     assert!(pending.expect(".snap.new written").contains("\"changed\""));
 }
+
+/// Runs the fixtures matching `filter` with `--test-threads 2`, in one process (as `cargo
+/// test` runs trials).
+fn run_threads(filter: &str) -> RunResult {
+    let tmp = tempfile::tempdir().unwrap().keep();
+    let (mut cmd, jd, cd) = command(EXE, &tmp);
+    let out = cmd.args([filter, "--test-threads", "2"]).output().unwrap();
+    result(out, jd, cd)
+}
+
+/// Runs fixtures `a` and `b` at once, each `--exact` in a process of its own sharing one lock
+/// dir (as `cargo nextest run` runs them); returns both results.
+fn run_processes(a: &str, b: &str) -> [RunResult; 2] {
+    let tmp = tempfile::tempdir().unwrap().keep();
+    let children = [a, b].map(|name| {
+        let (mut cmd, jd, cd) = command(EXE, &tmp);
+        cmd.args([
+            "--exact",
+            &format!("outcome_fixtures::{name}"),
+            "--nocapture",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+        (cmd.spawn().unwrap(), jd, cd)
+    });
+    children.map(|(child, jd, cd)| result(child.wait_with_output().unwrap(), jd, cd))
+}
+
+/// The two intervals, checked to be both there.
+fn two_intervals(r: &RunResult, a: &str, b: &str) -> ((u128, u128), (u128, u128)) {
+    let all = r.intervals();
+    let get = |n: &str| {
+        *all.get(&format!("outcome_fixtures::{n}"))
+            .unwrap_or_else(|| panic!("{n} left no start and end: {all:?}\n{}", r.all_output()))
+    };
+    (get(a), get(b))
+}
+
+fn overlap(x: (u128, u128), y: (u128, u128)) -> bool {
+    x.0 < y.1 && y.0 < x.1
+}
+
+#[test]
+fn experiments_of_one_group_run_one_at_a_time_on_trial_threads() {
+    let r = run_threads("one_at_a_time_");
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    assert!(r.stdout.contains("2 passed"), "{}", r.all_output());
+    let (a, b) = two_intervals(&r, "one_at_a_time_a", "one_at_a_time_b");
+    assert!(
+        !overlap(a, b),
+        "two experiments of the default group overlapped on two trial threads: {a:?} {b:?}"
+    );
+}
+
+#[test]
+fn experiments_of_one_group_run_one_at_a_time_across_processes() {
+    let [ra, rb] = run_processes("one_at_a_time_a", "one_at_a_time_b");
+    assert_eq!(ra.code, Some(0), "{}", ra.all_output());
+    assert_eq!(rb.code, Some(0), "{}", rb.all_output());
+    // Both processes share the counter dir: either result reads the whole timeline.
+    let (a, b) = two_intervals(&ra, "one_at_a_time_a", "one_at_a_time_b");
+    assert!(
+        !overlap(a, b),
+        "two experiments of the default group overlapped in two processes: {a:?} {b:?}"
+    );
+}
+
+#[test]
+fn parallel_and_other_group_experiments_overlap() {
+    // Each fixture fails unless the other started while it ran.
+    let r = run_threads("side_by_side_");
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    let (a, b) = two_intervals(&r, "side_by_side_a", "side_by_side_b");
+    assert!(overlap(a, b), "{a:?} {b:?}");
+    let j = r.journal("outcome_fixtures::side_by_side_a");
+    assert!(j["experiment"]["runtime"]["group"].is_null(), "{j}");
+    let j = r.journal("outcome_fixtures::side_by_side_b");
+    assert_eq!(j["experiment"]["runtime"]["group"], "side-by-side");
+
+    let [ra, rb] = run_processes("side_by_side_a", "side_by_side_b");
+    assert_eq!(ra.code, Some(0), "{}", ra.all_output());
+    assert_eq!(rb.code, Some(0), "{}", rb.all_output());
+    let (a, b) = two_intervals(&ra, "side_by_side_a", "side_by_side_b");
+    assert!(overlap(a, b), "{a:?} {b:?}");
+}

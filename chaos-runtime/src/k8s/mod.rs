@@ -321,6 +321,7 @@ impl Cluster {
         // Retries are ours: 429 and every 5xx, inside the activity's timeout.
         config.default_retry = false;
         let namespace = config.default_namespace.clone();
+        crate::tls::install_provider();
         let client = kube::Client::try_from(config)
             .map_err(|e| K8sError::Config(crate::error::error_chain(&e)))?;
         Ok(Cluster {

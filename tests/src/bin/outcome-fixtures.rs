@@ -2,7 +2,7 @@
 //! tests check. Run by `tests/outcomes.rs` as a subprocess, one experiment at a time.
 
 use chaos_harness::prelude::*;
-use chaos_tests::count;
+use chaos_tests::{count, stamp, wait_for_stamp};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -248,6 +248,57 @@ async fn snapshotted(cx: &Context) {
     }
     method! {
         action "say a word" { cx.var_or("SNAPSHOT_WORD", "hello") };
+    }
+}
+
+// Two experiments of the default exclusion group: they must never overlap, rollbacks
+// included (the run stamps its start in the method and its end in the rollback).
+#[experiment]
+async fn one_at_a_time_a(cx: &Context) {
+    method! {
+        action "start" { stamp(cx, "start")?; tokio::time::sleep(Duration::from_millis(400)).await };
+    }
+    rollback! {
+        action "end" { tokio::time::sleep(Duration::from_millis(100)).await; stamp(cx, "end")? };
+    }
+}
+
+#[experiment]
+async fn one_at_a_time_b(cx: &Context) {
+    method! {
+        action "start" { stamp(cx, "start")?; tokio::time::sleep(Duration::from_millis(400)).await };
+    }
+    rollback! {
+        action "end" { tokio::time::sleep(Duration::from_millis(100)).await; stamp(cx, "end")? };
+    }
+}
+
+// Two experiments that opted out of the default group, one `parallel`, one in a group of its
+// own: each waits, in its method, for the other to have started, so they pass only if they
+// overlap.
+#[experiment(parallel)]
+async fn side_by_side_a(cx: &Context) {
+    method! {
+        action "start" { stamp(cx, "start")? };
+        action "meet the other" {
+            wait_for_stamp(cx, "outcome_fixtures::side_by_side_b", "start", Duration::from_secs(20)).await?
+        };
+    }
+    rollback! {
+        action "end" { stamp(cx, "end")? };
+    }
+}
+
+#[experiment(group = "side-by-side")]
+async fn side_by_side_b(cx: &Context) {
+    method! {
+        action "start" { stamp(cx, "start")? };
+        action "meet the other" {
+            wait_for_stamp(cx, "outcome_fixtures::side_by_side_a", "start", Duration::from_secs(20)).await?
+        };
+    }
+    rollback! {
+        action "end" { stamp(cx, "end")? };
     }
 }
 

@@ -61,10 +61,31 @@ async fn during_method_only(cx: &Context) {
     steady_state! {
         probe "up" { 200u16 } => == 200;
     }
+    method! {
+        action "poke" { 1 };
+    }
 }
 
+// A method of pauses is enough: the steady state is sampled during them.
 #[experiment(hypothesis = during_method_only(fail_fast), expect = aborted)]
 async fn during_method_only_fail_fast(cx: &Context) {
+    steady_state! {
+        probe "up" { 200u16 } => == 200;
+    }
+    method! {
+        pause 1s;
+    }
+}
+
+#[experiment(group = "ec2-account_1")]
+async fn in_a_group(cx: &Context) {
+    method! {
+        action "poke" { 1 };
+    }
+}
+
+#[experiment(parallel, title = "runs alongside anything")]
+async fn parallel(cx: &Context) {
     steady_state! {
         probe "up" { 200u16 } => == 200;
     }
@@ -104,7 +125,12 @@ fn main() {
         continuously,
         continuously_empty,
         expect_passed,
+        in_a_group,
+        parallel,
     ] {
         build().expect("the experiment builds");
     }
+    assert_eq!(in_a_group().unwrap().concurrency().group(), Some("ec2-account_1"));
+    assert_eq!(parallel().unwrap().concurrency().group(), None);
+    assert_eq!(no_keys().unwrap().concurrency().group(), Some("default"));
 }

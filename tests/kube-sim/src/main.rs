@@ -2,13 +2,13 @@
 //! kube-rs clients.
 //!
 //! ```text
-//! cargo run -p chaos-examples --bin kube-sim -- [--port N] [--kubeconfig PATH] [--namespace NS] [--no-seed]
+//! cargo run -p kube-sim -- [--port N] [--kubeconfig PATH] [--namespace NS] [--no-seed]
 //!
 //! Besides the kubeconfig it writes `chaos.toml` next to it, whose `[targets.k8s]` names the
 //! kubeconfig: `CHAOS_SETTINGS=<that file>` runs experiments against this cluster.
 //! ```
 
-use chaos_examples::kube_sim::{Sim, SimConfig};
+use kube_sim::{Sim, SimConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;

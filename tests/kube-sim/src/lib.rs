@@ -240,7 +240,7 @@ impl Drop for Inner {
 /// A running simulated cluster. Clones share it; the server stops when the last is dropped.
 ///
 /// ```
-/// use chaos_examples::kube_sim::{Fault, Sim, SimConfig};
+/// use kube_sim::{Fault, Sim, SimConfig};
 ///
 /// let sim = Sim::start(SimConfig::default()).expect("loopback port");
 /// sim.seed_demo();

@@ -244,7 +244,7 @@ pub(crate) fn success(code: u16, details: Option<Value>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kube_sim::resources::{DEPLOYMENTS, PODS};
+    use crate::resources::{DEPLOYMENTS, PODS};
 
     #[test]
     fn status_bodies() {

@@ -108,7 +108,7 @@ fn check_key(k: &str) -> Result<(), String> {
         Some((p, n)) => (Some(p), n),
         None => (None, k),
     };
-    let prefix_ok = prefix.is_none_or(crate::kube_sim::util::is_dns_subdomain);
+    let prefix_ok = prefix.is_none_or(crate::util::is_dns_subdomain);
     if prefix_ok && valid_name(name) {
         Ok(())
     } else {

@@ -1,11 +1,11 @@
-//! The Kubernetes API simulation (`chaos_examples::kube_sim`) checked against the real
+//! The Kubernetes API simulation (`kube_sim`) checked against the real
 //! `kubectl`: every operation the Kubernetes target relies on, as kubectl performs it.
 //!
 //! kubectl must be on PATH (CI machine images have it); without it these tests fail, unless
 //! `CHAOS_SKIP_KUBECTL=1`. Each test has its own simulated cluster, kubeconfig and `HOME`
 //! (kubectl's discovery cache), and every kubectl run is killed after 60 s.
 
-use chaos_examples::kube_sim::{Fault, Sim, SimConfig};
+use kube_sim::{Fault, Sim, SimConfig};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

@@ -402,7 +402,7 @@ pub(crate) fn table<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kube_sim::resources::{NODES, PODS};
+    use crate::resources::{NODES, PODS};
 
     #[test]
     fn pod_and_node_rows() {
