@@ -11,7 +11,7 @@
 //! By default they target running instances tagged `Chaos=true`; the variable `chaos_tag`
 //! (`Key=Value`) changes the tag, `ec2_instance_ids` (comma-separated) names instances instead,
 //! and instances tagged `Protected=true` are never chosen by the random attack. The test suite
-//! runs them against a local moto server (`tests/tests/ec2_examples.rs`).
+//! runs them against a local moto server (`tests/tests/e2e/ec2_examples.rs`).
 
 use chaos_harness::aws::{self, Choice, Targets};
 use chaos_harness::prelude::*;

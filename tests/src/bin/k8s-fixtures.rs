@@ -1,4 +1,4 @@
-//! Kubernetes experiments run as subprocesses by `tests/tests/k8s_journal.rs`: each gets a
+//! Kubernetes experiments run as subprocesses by `tests/tests/e2e/k8s_journal.rs`: each gets a
 //! simulated cluster of its own (the examples' fallback), so the journal, the verdict and seed
 //! replay are checked end to end.
 

@@ -245,7 +245,7 @@ fn plain_http_needs_no_certificate_store() {
     let out = std::process::Command::new(exe)
         .args([
             "--exact",
-            "plain_http_child",
+            "targets::plain_http_child",
             "--include-ignored",
             "--nocapture",
         ])

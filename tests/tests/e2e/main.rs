@@ -1,0 +1,16 @@
+//! The workspace's end-to-end tests, one module per subject, in one test binary: each test
+//! binary here links the world (kube, reqwest, the harness), so they share one link. nextest
+//! runs every test in its own process, so the modules cannot disturb each other.
+
+#[cfg(feature = "aws")]
+mod ec2;
+#[cfg(feature = "aws")]
+mod ec2_examples;
+mod k8s;
+mod k8s_journal;
+mod moto_smoke;
+mod nextest;
+mod notify;
+mod notify_tls;
+mod outcomes;
+mod settings_secrets;
