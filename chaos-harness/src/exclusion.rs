@@ -16,13 +16,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The environment variable naming the lock dir.
-pub(crate) const LOCK_DIR_VAR: &str = "CHAOS_LOCK_DIR";
+pub(crate) const LOCK_DIR_VAR: &str = chaos_runtime::env::LOCK_DIR;
 
 /// Where the group locks live: `CHAOS_LOCK_DIR`, else `<target>/chaos/locks` of the target
 /// directory holding the running test binary.
 pub(crate) fn lock_dir() -> PathBuf {
-    match std::env::var_os(LOCK_DIR_VAR).filter(|d| !d.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
+    match chaos_runtime::env::path(LOCK_DIR_VAR) {
+        Some(dir) => dir,
         None => crate::harness::target_dir().join("chaos").join("locks"),
     }
 }

@@ -34,8 +34,8 @@ fn record_failure(code: u8, severity: u8) {
 /// `<target>/chaos/journals` of the target directory holding the running test binary, else
 /// `./target/chaos/journals`.
 pub fn journal_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CHAOS_JOURNAL_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
+    if let Some(dir) = chaos_runtime::env::path(chaos_runtime::env::JOURNAL_DIR) {
+        return dir;
     }
     if let Some(dir) = HARNESS.get().and_then(|h| h.settings.journal.dir.clone()) {
         return dir;
@@ -85,8 +85,7 @@ pub fn run_main(
         chaos_runtime::redact::install_panic_hook();
         HARNESS.get_or_init(|| Harness::new(setup));
     }
-    let verbose =
-        args.nocapture || std::env::var("CHAOS_PROGRESS").is_ok_and(|v| !v.is_empty() && v != "0");
+    let verbose = args.nocapture || chaos_runtime::env::switch(chaos_runtime::env::PROGRESS);
     let trials = regs
         .into_iter()
         .map(|reg| {
@@ -110,13 +109,14 @@ pub fn run_main(
 /// Logs to stderr at the level `CHAOS_LOG` names (`error`, `warn`, `info`, `debug`, `trace`;
 /// default `warn`), unless the program installed a subscriber already.
 fn install_logging() {
-    let level = match std::env::var("CHAOS_LOG").map(|v| v.to_ascii_lowercase()) {
-        Ok(v) if v == "error" => tracing::Level::ERROR,
-        Ok(v) if v == "info" => tracing::Level::INFO,
-        Ok(v) if v == "debug" => tracing::Level::DEBUG,
-        Ok(v) if v == "trace" => tracing::Level::TRACE,
-        _ => tracing::Level::WARN,
-    };
+    let level =
+        match chaos_runtime::env::var(chaos_runtime::env::LOG).map(|v| v.to_ascii_lowercase()) {
+            Some(v) if v == "error" => tracing::Level::ERROR,
+            Some(v) if v == "info" => tracing::Level::INFO,
+            Some(v) if v == "debug" => tracing::Level::DEBUG,
+            Some(v) if v == "trace" => tracing::Level::TRACE,
+            _ => tracing::Level::WARN,
+        };
     let _ = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_writer(|| chaos_runtime::redact::RedactingWriter::new(std::io::stderr()))
@@ -250,9 +250,8 @@ fn run_experiment(
     for control in &harness.setup.controls {
         runner = runner.control(control.clone());
     }
-    #[cfg(feature = "k8s")]
-    {
-        runner = runner.control(std::sync::Arc::new(chaos_runtime::k8s::ClusterEvents));
+    for extension in &harness.setup.extensions {
+        runner = runner.extension(extension.clone());
     }
     let report = run_with(runner, reg, name, harness);
     if let Some(d) = deliveries {
@@ -306,12 +305,7 @@ fn run_with(
         .enable_all()
         .build()
         .map_err(|e| format!("could not start the tokio runtime: {e}"))?;
-    Ok(rt.block_on(async {
-        let report = runner.run(&exp, cx.clone()).await;
-        #[cfg(feature = "k8s")]
-        chaos_runtime::k8s::finish_run(&cx, &report).await;
-        report
-    }))
+    Ok(rt.block_on(runner.run(&exp, cx)))
 }
 
 /// Calls every observer with the (redacted) journal; a panicking observer is logged.

@@ -49,8 +49,9 @@ mod verdict;
 
 pub use setup::Setup;
 
+pub use chaos_runtime::target::{http, process};
 pub use chaos_runtime::{
-    credentials, event, extend, http, interrupt, journal, notify, process, redact, run, settings,
+    credentials, event, extend, interrupt, journal, notify, redact, run, settings, target,
     BoxError, Context, Experiment, Hypothesis, MissingVariable, Outcome, RollbackStrategy,
     SeededRng,
 };
@@ -58,13 +59,13 @@ pub use harness::{journal_dir, journal_path};
 
 /// The AWS EC2 target (cargo feature `aws`).
 #[cfg(feature = "aws")]
-pub use chaos_runtime::aws;
+pub use chaos_runtime::target::aws;
 
 /// The Kubernetes target (cargo feature `k8s`). The final binary (your test crate) enables one
 /// `k8s-openapi` version feature, for example `k8s-openapi = { version = "0.29", features =
 /// ["latest"] }`.
 #[cfg(feature = "k8s")]
-pub use chaos_runtime::k8s;
+pub use chaos_runtime::target::k8s;
 
 /// The engine: model, builder, runner, events, journal and targets.
 pub use chaos_runtime as runtime;
@@ -72,10 +73,11 @@ pub use chaos_runtime as runtime;
 /// Everything an experiment file needs: `use chaos_harness::prelude::*;`.
 pub mod prelude {
     pub use crate::experiment;
-    /// With the `k8s` feature: the Kubernetes target and its choice of targets.
+    /// With the `k8s` feature: the Kubernetes target.
     #[cfg(feature = "k8s")]
-    pub use chaos_runtime::k8s::{self, Select};
-    pub use chaos_runtime::{http, process, BoxError, Context, Outcome};
+    pub use chaos_runtime::target::k8s;
+    pub use chaos_runtime::target::{http, process, Select};
+    pub use chaos_runtime::{BoxError, Context, Outcome};
 }
 
 /// Declares a chaos experiment on an `async fn` taking the run context.

@@ -4,7 +4,7 @@
 use chaos_runtime::credentials::{
     CredentialProvider, CredentialRegistry, EnvUserPassword, KubernetesServiceAccount, TokenFile,
 };
-use chaos_runtime::extend::{Control, Hook, Observer};
+use chaos_runtime::extend::{Control, Extension, Hook, Observer};
 use chaos_runtime::notify::{
     Channel, DeliveryPolicy, HttpChannel, HttpChannelConfig, Notifier, SlackChannel,
 };
@@ -31,6 +31,7 @@ pub struct Setup {
     pub(crate) observers: Vec<Arc<dyn Observer>>,
     pub(crate) hooks: Vec<Arc<dyn Hook>>,
     pub(crate) controls: Vec<Arc<dyn Control>>,
+    pub(crate) extensions: Vec<Arc<dyn Extension>>,
     pub(crate) credentials: CredentialRegistry,
     pub(crate) errors: Vec<String>,
 }
@@ -56,6 +57,22 @@ impl Setup {
         self.controls.push(Arc::new(control));
         self
     }
+    /// Adds an extension: run-level behaviour of a target or library (its controls, and steps
+    /// when each run starts and ends). The compiled-in targets' own are registered already.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "k8s")]
+    /// fn setup(s: &mut chaos_harness::Setup) {
+    ///     fn cluster(_experiment: &str) -> Result<String, String> {
+    ///         std::fs::read_to_string("/etc/chaos/kubeconfig").map_err(|e| e.to_string())
+    ///     }
+    ///     s.extension(chaos_harness::k8s::FallbackCluster(cluster));
+    /// }
+    /// ```
+    pub fn extension(&mut self, extension: impl Extension) -> &mut Self {
+        self.extensions.push(Arc::new(extension));
+        self
+    }
     /// Registers credential provider `provider` as `name`, for `cx.credentials(name)`. A name
     /// is registered once: a second registration makes every experiment end with `error`.
     pub fn credentials(&mut self, name: &str, provider: impl CredentialProvider) -> &mut Self {
@@ -78,7 +95,10 @@ pub(crate) struct Harness {
 
 impl Harness {
     pub(crate) fn new(user: Option<fn(&mut Setup)>) -> Harness {
-        let mut setup = Setup::default();
+        let mut setup = Setup {
+            extensions: chaos_runtime::target::extensions(),
+            ..Setup::default()
+        };
         let mut errors = Vec::new();
         let settings = match Settings::load() {
             Ok(s) => s,

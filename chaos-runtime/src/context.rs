@@ -255,7 +255,7 @@ impl ContextBuilder {
 ///
 /// Returns an error naming the bad value when `CHAOS_SEED` is not a number.
 pub fn seed_from_env() -> Result<u64, crate::RunError> {
-    match std::env::var("CHAOS_SEED") {
+    match std::env::var(crate::env::SEED) {
         Ok(s) => s.trim().parse().map_err(|_| crate::RunError::BadSeed(s)),
         Err(_) => Ok(crate::rng::fresh_seed()),
     }

@@ -1,5 +1,9 @@
 //! Error types shared by activities and the runner.
+//!
+//! A leaf: it imports only other leaves (`time`, and the credential error, which lives in
+//! a leaf of its own so that classifying it here makes no cycle).
 
+use crate::credentials::error::CredentialError;
 use std::time::Duration;
 
 /// The error type activity blocks return through `?`: any error converts into it.
@@ -60,7 +64,7 @@ impl ActivityFailure {
             Ok(missing) => return ActivityFailure::Setup(missing.to_string()),
             Err(other) => other,
         };
-        match err.downcast::<crate::credentials::CredentialError>() {
+        match err.downcast::<CredentialError>() {
             Ok(e) => ActivityFailure::Setup(e.to_string()),
             Err(other) => ActivityFailure::Error(error_chain(other.as_ref())),
         }

@@ -6,7 +6,7 @@
 //! They are registered once per harness, in `chaos_harness::main!(setup = ...)`.
 
 use crate::context::Context;
-use crate::event::Phase;
+use crate::event::{Phase, RunReport};
 use crate::experiment::ActivityKind;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -124,4 +124,82 @@ pub trait Observer: Send + Sync + 'static {
     fn name(&self) -> &str;
     /// Called with the journal and the path it was written to.
     fn journal(&self, journal: &Value, path: &Path);
+}
+
+/// A boxed future, as [`Extension::finish_run`] returns.
+pub use futures_util::future::BoxFuture;
+
+/// Run-level behaviour a target (or any library) adds to every run it is registered for: its
+/// controls, a step when each run starts and one when it ends. The Kubernetes target's Events
+/// (a control, and the verdict Event flushed at the end) are one; a harness registers them in
+/// its `Setup`, so no harness code special-cases a target.
+///
+/// ```
+/// use chaos_runtime::extend::{BoxFuture, Extension};
+/// use chaos_runtime::event::RunReport;
+/// use chaos_runtime::Context;
+/// struct Audit;
+/// impl Extension for Audit {
+///     fn name(&self) -> &str { "audit" }
+///     fn finish_run<'a>(&'a self, cx: &'a Context, report: &'a RunReport) -> BoxFuture<'a, ()> {
+///         Box::pin(async move {
+///             tracing::info!(experiment = cx.experiment(), outcome = %report.outcome, "audited");
+///         })
+///     }
+/// }
+/// ```
+pub trait Extension: Send + Sync + 'static {
+    /// The extension's name, used in logs.
+    fn name(&self) -> &str;
+    /// Controls added to every run, after those registered on their own.
+    fn controls(&self) -> Vec<std::sync::Arc<dyn Control>> {
+        Vec::new()
+    }
+    /// Called with each run's context before its first event: the place to give the run what
+    /// the extension provides (through [`Context::with_stash`]).
+    fn start_run(&self, cx: &Context) {
+        let _ = cx;
+    }
+    /// Called when each run has ended (rollbacks done, `run-completed` emitted), with its
+    /// report; the run's verdict does not change whatever this does.
+    fn finish_run<'a>(&'a self, cx: &'a Context, report: &'a RunReport) -> BoxFuture<'a, ()> {
+        let _ = (cx, report);
+        Box::pin(async {})
+    }
+}
+
+impl<T: Hook + ?Sized> Hook for std::sync::Arc<T> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn before_run(&self, plan: &mut RunPlan) -> Result<(), String> {
+        (**self).before_run(plan)
+    }
+}
+
+impl<T: Control + ?Sized> Control for std::sync::Arc<T> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn before(&self, point: &ControlPoint<'_>, cx: &Context) -> Result<(), String> {
+        (**self).before(point, cx)
+    }
+    fn after(&self, point: &ControlPoint<'_>, cx: &Context) -> Result<(), String> {
+        (**self).after(point, cx)
+    }
+}
+
+impl<T: Extension + ?Sized> Extension for std::sync::Arc<T> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn controls(&self) -> Vec<std::sync::Arc<dyn Control>> {
+        (**self).controls()
+    }
+    fn start_run(&self, cx: &Context) {
+        (**self).start_run(cx)
+    }
+    fn finish_run<'a>(&'a self, cx: &'a Context, report: &'a RunReport) -> BoxFuture<'a, ()> {
+        (**self).finish_run(cx, report)
+    }
 }

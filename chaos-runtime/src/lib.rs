@@ -19,27 +19,23 @@
 //! ```
 #![warn(missing_docs)]
 
-#[cfg(feature = "aws")]
-pub mod aws;
 pub mod context;
 pub mod credentials;
+pub mod env;
 pub mod error;
 pub mod event;
 pub mod experiment;
 pub mod extend;
-pub mod http;
 pub mod interrupt;
 pub mod journal;
-#[cfg(feature = "k8s")]
-pub mod k8s;
 pub mod notify;
 pub mod outcome;
-pub mod process;
 pub mod redact;
 pub mod registry;
 pub mod rng;
 pub mod run;
 pub mod settings;
+pub mod target;
 pub mod time;
 pub mod tls;
 

@@ -5,8 +5,9 @@
 //!
 //! ```no_run
 //! // In a harness's setup (see `examples/tests/k8s.rs`):
-//! # #[cfg(feature = "k8s")]
-//! chaos_harness::k8s::set_fallback_kubeconfig(chaos_examples::cluster::simulated);
+//! fn setup(s: &mut chaos_harness::Setup) {
+//!     s.extension(chaos_harness::k8s::FallbackCluster(chaos_examples::cluster::simulated));
+//! }
 //! ```
 
 use kube_sim::{Sim, SimConfig};

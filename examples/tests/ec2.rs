@@ -13,7 +13,7 @@
 //! and instances tagged `Protected=true` are never chosen by the random attack. The test suite
 //! runs them against a local moto server (`tests/tests/e2e/ec2_examples.rs`).
 
-use chaos_harness::aws::{self, Choice, Targets};
+use chaos_harness::aws::{self, Targets};
 use chaos_harness::prelude::*;
 use std::time::Duration;
 
@@ -52,7 +52,7 @@ async fn stop_ec2_by_id(cx: &Context) {
     method! {
         action "stop one instance" [timeout = 60s] {
             let ec2 = aws::ec2(cx).await?;
-            let chosen = fleet(cx).await?.filter("instance-state-name", ["running"]).choose(cx, Choice::Count(1)).await?;
+            let chosen = fleet(cx).await?.filter("instance-state-name", ["running"]).choose(cx, Select::random(1)).await?;
             ec2.stop(cx, &chosen, false).await?
         };
         probe "it stopped" [timeout = 2m] {
@@ -87,7 +87,7 @@ async fn terminate_random_instance(cx: &Context) {
                 .await?
                 .filter("instance-state-name", ["running"])
                 .exclude_tag("Protected", "true")
-                .choose(cx, Choice::Count(1))
+                .choose(cx, Select::random(1))
                 .await?;
             ec2.terminate(&chosen).await?
         };

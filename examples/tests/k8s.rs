@@ -13,8 +13,8 @@ use chaos_harness::prelude::*;
 use chaos_harness::Setup;
 use std::time::Duration;
 
-fn setup(_: &mut Setup) {
-    k8s::set_fallback_kubeconfig(chaos_examples::cluster::simulated);
+fn setup(s: &mut Setup) {
+    s.extension(k8s::FallbackCluster(chaos_examples::cluster::simulated));
 }
 
 chaos_harness::main!(setup = setup);

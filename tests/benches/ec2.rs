@@ -4,7 +4,8 @@
 //! `cargo bench -p chaos-tests --features aws --bench ec2` (creating the 5,000 instances in
 //! moto takes a minute or two).
 
-use chaos_harness::aws::{Choice, Ec2, Ec2Settings};
+use chaos_harness::aws::{Ec2, Ec2Settings};
+use chaos_harness::prelude::Select;
 use chaos_harness::Context;
 use chaos_tests::moto::Moto;
 use std::time::Instant;
@@ -53,7 +54,7 @@ fn main() {
         for seed in 0..common::runs(7) as u64 {
             let cx = Context::builder().seed(seed).build();
             let started = Instant::now();
-            let chosen = targets.choose(&cx, Choice::Count(10)).await.expect("choose");
+            let chosen = targets.choose(&cx, Select::random(10)).await.expect("choose");
             times.push(common::ms(started.elapsed()));
             assert_eq!(chosen.matched, 5000);
             assert_eq!(chosen.chosen.len(), 10);

@@ -12,7 +12,8 @@
 //! under the target directory) doing the same against the same kind of cluster: its call timed
 //! in its own Python process, client creation included (ours excludes connecting, about 1 ms).
 
-use chaos_harness::k8s::{self, Select};
+use chaos_harness::k8s;
+use chaos_harness::prelude::Select;
 use chaos_harness::runtime::Context;
 use kube_sim::{Fault, FaultKind, Sim, SimConfig};
 use std::path::{Path, PathBuf};

@@ -34,7 +34,7 @@ pub use verdict::decide;
 use crate::context::Context;
 use crate::event::{Bus, EventKind, EventSink, RollbackDecision, RunReport};
 use crate::experiment::Experiment;
-use crate::extend::{Control, Hook, RunPlan};
+use crate::extend::{Control, Extension, Hook, RunPlan};
 use crate::interrupt::Interrupt;
 use crate::outcome::Outcome;
 use phases::{Run, State};
@@ -62,6 +62,7 @@ pub struct Runner {
     interrupt: Option<Interrupt>,
     hooks: Vec<Arc<dyn Hook>>,
     controls: Vec<Arc<dyn Control>>,
+    extensions: Vec<Arc<dyn Extension>>,
 }
 
 impl Runner {
@@ -83,14 +84,24 @@ impl Runner {
     }
 
     /// Adds a hook, called before the run with its plan (tags, variables); it may refuse it.
-    pub fn hook(mut self, hook: Arc<dyn Hook>) -> Self {
-        self.hooks.push(hook);
+    /// An `Arc<dyn Hook>` is a hook too.
+    pub fn hook(mut self, hook: impl Hook) -> Self {
+        self.hooks.push(Arc::new(hook));
         self
     }
 
     /// Adds a control, called before and after every phase and activity; it may interrupt.
-    pub fn control(mut self, control: Arc<dyn Control>) -> Self {
-        self.controls.push(control);
+    /// An `Arc<dyn Control>` is a control too.
+    pub fn control(mut self, control: impl Control) -> Self {
+        self.controls.push(Arc::new(control));
+        self
+    }
+
+    /// Adds an extension: its controls join the run's, and it is called when the run starts
+    /// and when it has ended. An `Arc<dyn Extension>` is an extension too.
+    pub fn extension(mut self, extension: impl Extension) -> Self {
+        self.controls.extend(extension.controls());
+        self.extensions.push(Arc::new(extension));
         self
     }
 
@@ -132,15 +143,22 @@ impl Runner {
         } else {
             cx.with_vars(plan.variables)
         };
+        for e in &self.extensions {
+            e.start_run(&cx);
+        }
         let run = Run {
             exp,
-            cx,
+            cx: cx.clone(),
             bus,
             state: Mutex::new(State::default()),
             controls: self.controls,
             stop: stop::StopSignal::new(),
         };
-        run.execute(self.interrupt).await
+        let report = run.execute(self.interrupt).await;
+        for e in &self.extensions {
+            e.finish_run(&cx, &report).await;
+        }
+        report
     }
 
     /// Ends a run that could not start (bad settings, an experiment that could not be built)

@@ -4,7 +4,7 @@
 use chaos_runtime::redact::redact;
 use chaos_runtime::settings::{
     ChannelSettings, CredentialSettings, HttpChannelSettings, JournalSettings, SettingValue,
-    Settings, SettingsError, SlackChannelSettings,
+    Settings, SettingsError, SettingsErrorKind, SlackChannelSettings,
 };
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -502,7 +502,10 @@ timeout = "5x"
 fn toml_syntax_error() {
     let (_dir, path, result) = load("chaos.toml", "[journal]\ndir = \"x\"\nflush_timeout = \n");
     let err = result.unwrap_err();
-    assert!(matches!(err, SettingsError::Syntax { .. }), "{err:?}");
+    assert!(
+        matches!(err.kind(), SettingsErrorKind::Syntax { .. }),
+        "{err:?}"
+    );
     let msg = err.to_string();
     assert!(
         msg.starts_with(&format!("{}:3: TOML syntax error: ", path.display())),
@@ -827,7 +830,10 @@ fn chaos_settings_env_and_overrides() {
 
     std::env::set_var("CHAOS_FLUSH_TIMEOUT", "soon");
     let err = Settings::load().unwrap_err();
-    assert!(matches!(err, SettingsError::Env { .. }), "{err:?}");
+    assert!(
+        matches!(err.kind(), SettingsErrorKind::Env { .. }),
+        "{err:?}"
+    );
     assert!(
         err.to_string()
             .starts_with("CHAOS_FLUSH_TIMEOUT=`soon`: malformed duration \"soon\""),
@@ -848,7 +854,10 @@ fn chaos_settings_env_and_overrides() {
     let missing = dir.path().join("nope.toml");
     std::env::set_var("CHAOS_SETTINGS", &missing);
     let err = Settings::load().unwrap_err();
-    assert!(matches!(err, SettingsError::NotFound { .. }), "{err:?}");
+    assert!(
+        matches!(err.kind(), SettingsErrorKind::NotFound { .. }),
+        "{err:?}"
+    );
     assert_eq!(
         err.to_string(),
         format!(

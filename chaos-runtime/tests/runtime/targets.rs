@@ -1,6 +1,6 @@
 //! The HTTP and process targets against real servers and processes on this machine.
 
-use chaos_runtime::{http, process};
+use chaos_runtime::target::{http, process};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -5,10 +5,10 @@
 use chaos_harness::prelude::*;
 use chaos_harness::Setup;
 
-fn setup(_: &mut Setup) {
+fn setup(s: &mut Setup) {
     // `K8S_FIXTURES_NO_FALLBACK=1` runs as a harness without a fallback cluster would.
     if std::env::var_os("K8S_FIXTURES_NO_FALLBACK").is_none() {
-        k8s::set_fallback_kubeconfig(chaos_examples::cluster::simulated);
+        s.extension(k8s::FallbackCluster(chaos_examples::cluster::simulated));
     }
 }
 

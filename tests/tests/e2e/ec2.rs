@@ -4,7 +4,8 @@
 #![cfg(feature = "aws")]
 
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
-use chaos_harness::aws::{self, AwsError, Choice, Ec2, Ec2Settings};
+use chaos_harness::aws::{self, AwsError, Ec2, Ec2Settings};
+use chaos_harness::prelude::Select;
 use chaos_harness::Context;
 use chaos_tests::moto::Moto;
 use std::collections::BTreeMap;
@@ -157,38 +158,38 @@ fn count_percent_and_seed_replay() {
         let ec2 = connect(&moto).await;
         launch(&ec2, 40, &[("Chaos", "true")]).await;
         let targets = ec2.instances().tag("Chaos", "true");
-        let pick = |seed: u64, choice: Choice| {
+        let pick = |seed: u64, choice: Select| {
             let targets = targets.clone();
             let cx = context(&moto, seed, "");
             async move { (targets.choose(&cx, choice).await.unwrap(), cx) }
         };
-        let (a, cx) = pick(7, Choice::Count(3)).await;
-        let (b, _) = pick(7, Choice::Count(3)).await;
+        let (a, cx) = pick(7, Select::random(3)).await;
+        let (b, _) = pick(7, Select::random(3)).await;
         assert_eq!(a.ids().len(), 3);
         assert_eq!(a.ids(), b.ids(), "same seed, same instances: same choice");
         let others: Vec<Vec<String>> = [1u64, 2, 3, 4].iter().map(|_| Vec::new()).collect();
         let mut differs = false;
         for (seed, _) in [1u64, 2, 3, 4].iter().zip(others) {
-            differs |= pick(*seed, Choice::Count(3)).await.0.ids() != a.ids();
+            differs |= pick(*seed, Select::random(3)).await.0.ids() != a.ids();
         }
         assert!(differs, "other seeds choose otherwise");
         assert_eq!(a.matched, 40);
         let recorded = cx.recorded_targets();
         assert_eq!(recorded[0]["chosen"], serde_json::json!(a.ids()));
         assert_eq!(recorded[0]["matched"], 40);
-        assert_eq!(pick(1, Choice::Percent(10.0)).await.0.chosen.len(), 4);
+        assert_eq!(pick(1, Select::percent(10.0)).await.0.chosen.len(), 4);
         assert_eq!(
-            pick(1, Choice::Percent(11.0)).await.0.chosen.len(),
+            pick(1, Select::percent(11.0)).await.0.chosen.len(),
             5,
             "rounded up"
         );
         assert_eq!(
-            pick(1, Choice::Percent(0.1)).await.0.chosen.len(),
+            pick(1, Select::percent(0.1)).await.0.chosen.len(),
             1,
             "at least one"
         );
-        assert_eq!(pick(1, Choice::All).await.0.chosen.len(), 40);
-        assert_eq!(pick(1, Choice::Count(100)).await.0.chosen.len(), 40);
+        assert_eq!(pick(1, Select::all()).await.0.chosen.len(), 40);
+        assert_eq!(pick(1, Select::random(100)).await.0.chosen.len(), 40);
     });
 }
 
@@ -203,7 +204,7 @@ fn actions_and_probes_change_and_see_the_state() {
         let ids = launch(&ec2, 4, &[("Chaos", "true")]).await;
         let targets = ec2.instances().tag("Chaos", "true");
         assert!(targets.all_running().await.unwrap());
-        let chosen = targets.choose(&cx, Choice::Count(2)).await.unwrap();
+        let chosen = targets.choose(&cx, Select::random(2)).await.unwrap();
 
         let stop = ec2.stop(&cx, &chosen, true).await.unwrap();
         assert_eq!(stop.ids, chosen.ids());
@@ -316,7 +317,7 @@ fn guards_refuse_and_touch_nothing() {
         let three = ec2
             .instances()
             .tag("Chaos", "true")
-            .choose(&cx, Choice::All)
+            .choose(&cx, Select::all())
             .await
             .unwrap();
         let err = ec2.stop(&cx, &three, false).await.unwrap_err();
@@ -327,7 +328,7 @@ fn guards_refuse_and_touch_nothing() {
         let lone = ec2
             .instances()
             .ids(untagged.clone())
-            .choose(&cx, Choice::All)
+            .choose(&cx, Select::all())
             .await
             .unwrap();
         let err = ec2.terminate(&lone).await.unwrap_err();
@@ -355,7 +356,7 @@ fn dry_run_records_the_selection_and_touches_nothing() {
         let chosen = ec2
             .instances()
             .tag("Chaos", "true")
-            .choose(&cx, Choice::Count(2))
+            .choose(&cx, Select::random(2))
             .await
             .unwrap();
         for report in [

@@ -2,7 +2,9 @@
 //! over HTTP on loopback: selection, every action and probe with the cluster state checked
 //! afterwards, recovery waits, guards, dry-run, retries, Events and rollbacks.
 
-use chaos_harness::k8s::{self, K8sError, Select};
+use chaos_harness::k8s::{self, K8sError};
+use chaos_harness::prelude::Select;
+use chaos_harness::runtime::target::Refusal;
 use chaos_harness::runtime::{run::Runner, Action, Context, Experiment, Outcome, Probe};
 use kube_sim::{Fault, FaultKind, Sim, SimConfig};
 use serde_json::Value;
@@ -205,7 +207,7 @@ async fn choices_are_seeded_rounded_up_and_recorded() {
     fn batch(cx: &Context) -> k8s::Pods<'_> {
         k8s::pods(cx, "demo").labeled("app=batch")
     }
-    let names = |s: &k8s::Selection<k8s::PodInfo>| {
+    let names = |s: &chaos_harness::target::Selection<k8s::PodInfo>| {
         s.chosen.iter().map(|p| p.name.clone()).collect::<Vec<_>>()
     };
 
@@ -584,7 +586,10 @@ async fn guards_refuse_and_touch_nothing() {
             msg.contains(why) && msg.contains("nothing was touched"),
             "{setting}: {msg}"
         );
-        assert!(matches!(err, K8sError::Refused { count: 2, .. }), "{msg}");
+        assert!(
+            matches!(err, K8sError::Refused(Refusal { count: 2, .. })),
+            "{msg}"
+        );
         assert_eq!(c.writes(), 0, "{setting}: no write reached the cluster");
         assert_eq!(c.live_pod_names(), before);
     }
@@ -884,10 +889,9 @@ async fn events_tell_the_story_of_a_run_and_rollbacks_restore_state() {
         .build()
         .expect("experiment");
     let report = Runner::new()
-        .control(Arc::new(k8s::ClusterEvents))
+        .extension(k8s::ClusterEvents)
         .run(&exp, cx.clone())
         .await;
-    k8s::finish_run(&cx, &report).await;
     assert_eq!(report.outcome, Outcome::ActivityFailed);
     assert_eq!(
         c.sim.get("deployments", "demo", "web").expect("web")["spec"]["replicas"],

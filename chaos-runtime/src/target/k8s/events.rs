@@ -2,8 +2,8 @@
 //! (on the run's first use of the cluster), every action, the rollbacks and the verdict.
 //!
 //! Actions write theirs inline. The start time, the rollbacks and the verdict come from the
-//! run's lifecycle: register [`ClusterEvents`] as a control and call [`finish_run`] after the
-//! run (chaos-harness does both when its `k8s` feature is on). Writing an Event never fails an
+//! run's lifecycle: the [`ClusterEvents`] extension (a harness registers it with the `k8s`
+//! feature on). Writing an Event never fails an
 //! activity or changes a verdict: it is tried once, for at most 2 s, and a failure is logged.
 //! No Event is written in dry-run, with `events = false`, or in a namespace outside
 //! `allowed_namespaces`.
@@ -12,7 +12,7 @@ use super::pods::PodInfo;
 use super::Cluster;
 use crate::context::Context;
 use crate::event::RunReport;
-use crate::extend::{Control, ControlPoint};
+use crate::extend::{BoxFuture, Control, ControlPoint, Extension};
 use crate::outcome::Outcome;
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::api::events::v1::Event;
@@ -28,7 +28,7 @@ pub const REPORTING_CONTROLLER: &str = "chaos-harness.dev/experiment";
 /// How long one Event write may take.
 const EVENT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// How long [`finish_run`] waits for the Events still being written.
+/// How long the end of a run waits for the Events still being written.
 const FINISH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The object an Event is about.
@@ -264,18 +264,36 @@ fn truncate(s: &str, max: usize) -> String {
     format!("{}…", &s[..end])
 }
 
-/// A control that writes the rollbacks' Events and dates the start Event, for runs that use
-/// the cluster. Register it with the runner and call [`finish_run`] after the run.
+/// The extension that writes a run's Kubernetes Events: it dates the start Event, writes the
+/// rollbacks' Events, and after the run waits for the Events still being written and writes
+/// the verdict Event. Runs that do not use the cluster write nothing. A harness registers it
+/// for every run when the `k8s` feature is on ([`crate::target::extensions`]); a runner built
+/// by hand adds it itself:
 ///
 /// ```
 /// use chaos_runtime::run::Runner;
-/// let runner = Runner::new().control(std::sync::Arc::new(chaos_runtime::k8s::ClusterEvents));
+/// let runner = Runner::new().extension(chaos_runtime::target::k8s::ClusterEvents);
 /// # let _ = runner;
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ClusterEvents;
 
-impl Control for ClusterEvents {
+impl Extension for ClusterEvents {
+    fn name(&self) -> &str {
+        "k8s-events"
+    }
+    fn controls(&self) -> Vec<std::sync::Arc<dyn Control>> {
+        vec![std::sync::Arc::new(EventsControl)]
+    }
+    fn finish_run<'a>(&'a self, cx: &'a Context, report: &'a RunReport) -> BoxFuture<'a, ()> {
+        Box::pin(finish_run(cx, report))
+    }
+}
+
+/// The control half of [`ClusterEvents`].
+struct EventsControl;
+
+impl Control for EventsControl {
     fn name(&self) -> &str {
         "k8s-events"
     }
@@ -348,7 +366,7 @@ fn namespaces(cx: &Context, c: &Cluster) -> BTreeSet<String> {
 /// After a run: waits (at most 5 s) for the Events still being written, then writes the
 /// verdict Event (`Normal` when the run passed, `Warning` otherwise) in every namespace the
 /// run wrote to. Does nothing for runs that did not use the cluster.
-pub async fn finish_run(cx: &Context, report: &RunReport) {
+async fn finish_run(cx: &Context, report: &RunReport) {
     let Some(c) = run_cluster(cx).filter(enabled) else {
         return;
     };

@@ -4,14 +4,14 @@
 //!
 //! ```no_run
 //! # async fn method(cx: &chaos_runtime::Context) -> Result<(), chaos_runtime::BoxError> {
-//! use chaos_runtime::aws::{self, Choice};
+//! use chaos_runtime::target::{aws, Select};
 //! let ec2 = aws::ec2(cx).await?;
 //! let chosen = ec2
 //!     .instances()
 //!     .filter("instance-state-name", ["running"])
 //!     .tag("Chaos", "true")
 //!     .exclude_tag("Protected", "true")
-//!     .choose(cx, Choice::Count(1))
+//!     .choose(cx, Select::random(1))
 //!     .await?;
 //! let report = ec2.stop(cx, &chosen, false).await?;
 //! # let _ = report; Ok(()) }
@@ -24,6 +24,7 @@
 //! (resolve and record the selection, touch nothing); `CHAOS_DRY_RUN=1` turns dry-run on too.
 
 use crate::context::Context;
+use crate::target::{touches_nothing, Guard, Refusal, Select, TargetSettings, TargetSettingsError};
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{Filter, Instance as SdkInstance, InstanceStateChange};
 use serde::Serialize;
@@ -46,18 +47,11 @@ pub enum AwsError {
         message: String,
     },
     /// A guard refused the action; nothing was touched.
-    #[error("refused to {action} {count} instance(s): {reason}; nothing was touched")]
-    Refused {
-        /// The action.
-        action: &'static str,
-        /// How many instances it would have touched.
-        count: usize,
-        /// Which guard refused, and why.
-        reason: String,
-    },
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     /// The `[targets.aws]` settings are wrong.
-    #[error("settings [targets.aws]: {0}")]
-    Settings(String),
+    #[error(transparent)]
+    Settings(#[from] TargetSettingsError),
     /// A wait ran out of time.
     #[error("instances {ids:?} did not reach `{state}` within {}: {seen:?}", crate::time::human(*timeout))]
     WaitTimeout {
@@ -105,45 +99,27 @@ pub struct Ec2Settings {
 }
 
 impl Ec2Settings {
+    /// The keys `[targets.aws]` may hold.
+    pub const KEYS: &'static [&'static str] = &[
+        "region",
+        "endpoint_url",
+        "max_instances",
+        "required_tags",
+        "dry_run",
+    ];
+
     /// Reads `[targets.aws]` from the context's settings, and `CHAOS_DRY_RUN`.
     pub fn from_context(cx: &Context) -> Result<Ec2Settings, AwsError> {
-        let mut s = Ec2Settings::default();
-        if let Some(v) = cx.target_settings("aws") {
-            let t = v
-                .as_table()
-                .ok_or_else(|| AwsError::Settings("must be a table".into()))?;
-            for (k, v) in t {
-                let bad = |what: &str| AwsError::Settings(format!("`{k}` must be {what}"));
-                match k.as_str() {
-                    "region" => s.region = Some(v.as_str().ok_or_else(|| bad("a string"))?.into()),
-                    "endpoint_url" => {
-                        s.endpoint_url = Some(v.as_str().ok_or_else(|| bad("a string"))?.into())
-                    }
-                    "max_instances" => {
-                        let n = v.as_integer().filter(|n| *n >= 0).ok_or_else(|| bad("a non-negative integer"))?;
-                        s.max_instances = Some(n as usize);
-                    }
-                    "required_tags" => {
-                        let t = v.as_table().ok_or_else(|| bad("a table of tag = value"))?;
-                        for (tk, tv) in t {
-                            let tv = tv.as_str().ok_or_else(|| bad("a table of tag = \"value\""))?;
-                            s.required_tags.insert(tk.clone(), tv.to_owned());
-                        }
-                    }
-                    "dry_run" => s.dry_run = v.as_bool().ok_or_else(|| bad("true or false"))?,
-                    other => {
-                        return Err(AwsError::Settings(format!(
-                            "unknown key `{other}`; expected region, endpoint_url, max_instances, required_tags or dry_run"
-                        )))
-                    }
-                }
-            }
-        }
-        if std::env::var("CHAOS_DRY_RUN").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
-        {
-            s.dry_run = true;
-        }
-        Ok(s)
+        let t = TargetSettings::read(cx, "aws", Self::KEYS)?;
+        Ok(Ec2Settings {
+            region: t.string("region")?,
+            endpoint_url: t.string("endpoint_url")?,
+            max_instances: t.count("max_instances")?,
+            required_tags: t
+                .string_map("required_tags", "a table of tag = \"value\"")?
+                .unwrap_or_default(),
+            dry_run: t.dry_run()?,
+        })
     }
 }
 
@@ -190,10 +166,12 @@ impl Ec2 {
             }
         }
         if config.region().is_none() {
-            return Err(AwsError::Settings(
-                "no AWS region: set AWS_REGION, a profile's region, or `region` in [targets.aws]"
-                    .into(),
-            ));
+            return Err(AwsError::Settings(TargetSettingsError {
+                target: "aws".into(),
+                message:
+                    "no AWS region: set AWS_REGION, a profile's region, or `region` in [targets.aws]"
+                        .into(),
+            }));
         }
         Ok(Ec2 {
             client: aws_sdk_ec2::Client::new(&config),
@@ -233,6 +211,10 @@ pub struct Instance {
     pub availability_zone: Option<String>,
     /// Its tags.
     pub tags: BTreeMap<String, String>,
+    /// When it was launched (seconds since the epoch), which [`Select::oldest`] orders by; not
+    /// serialized.
+    #[serde(skip)]
+    pub launched: Option<i64>,
 }
 
 impl Instance {
@@ -258,50 +240,15 @@ impl Instance {
                     ))
                 })
                 .collect(),
-        }
-    }
-}
-
-/// How many of the matching instances to choose.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Choice {
-    /// All of them.
-    All,
-    /// This many (all of them if fewer match).
-    Count(usize),
-    /// This percentage, rounded up; at least one when any match.
-    Percent(f64),
-}
-
-impl Choice {
-    fn how_many(self, matched: usize) -> usize {
-        match self {
-            Choice::All => matched,
-            Choice::Count(n) => n.min(matched),
-            Choice::Percent(p) => {
-                if matched == 0 {
-                    0
-                } else {
-                    let n = (matched as f64 * p.clamp(0.0, 100.0) / 100.0).ceil() as usize;
-                    n.clamp(1, matched)
-                }
-            }
+            launched: i.launch_time().map(|t| t.secs()),
         }
     }
 }
 
 /// The instances a run chose, and from what. Recorded in the journal's `targets`.
-#[derive(Clone, Debug, Serialize)]
-pub struct Selection {
-    /// How many instances matched (after exclusions).
-    pub matched: usize,
-    /// The choice.
-    pub choice: String,
-    /// The chosen instances, sorted by id.
-    pub chosen: Vec<Instance>,
-}
+pub type Selection = crate::target::Selection<Instance>;
 
-impl Selection {
+impl crate::target::Selection<Instance> {
     /// The chosen ids.
     pub fn ids(&self) -> Vec<String> {
         self.chosen.iter().map(|i| i.id.clone()).collect()
@@ -412,26 +359,16 @@ impl Targets {
 
     /// Chooses among the matching instances with the run's seeded generator (the same seed and
     /// the same instances give the same choice), and records the selection in the journal.
-    pub async fn choose(&self, cx: &Context, choice: Choice) -> Result<Selection, AwsError> {
+    pub async fn choose(&self, cx: &Context, select: Select) -> Result<Selection, AwsError> {
         let all = self.list().await?;
-        let n = choice.how_many(all.len());
-        let picked = cx.with_rng(|r| r.choose_indices(all.len(), n));
-        let chosen: Vec<Instance> = picked.into_iter().map(|i| all[i].clone()).collect();
-        let selection = Selection {
-            matched: all.len(),
-            choice: format!("{choice:?}"),
-            chosen,
-        };
-        cx.record_targets(json!({
-            "target": "aws-ec2",
+        let selection = select.choose(cx, &all, |i| i.id.clone(), |i| i.launched.unwrap_or(0));
+        let query = json!({
             "ids": self.ids,
             "filters": self.filters,
             "exclusions": self.exclusions,
-            "choice": selection.choice,
-            "matched": selection.matched,
-            "chosen": selection.ids(),
-            "dry_run": self.ec2.settings.dry_run,
-        }));
+        });
+        let id = |i: &Instance| i.id.clone();
+        selection.record(cx, "aws-ec2", query, id, self.ec2.settings.dry_run);
         Ok(selection)
     }
 
@@ -498,26 +435,15 @@ fn transitions(changes: &[InstanceStateChange]) -> Vec<Transition> {
 struct Stopped(Vec<String>);
 
 impl Ec2 {
-    /// Checks the guards for touching `selection`; refuses (touching nothing) with the reason.
+    /// Checks the guards for touching `chosen`; refuses (touching nothing) with the reason.
     fn guard(&self, action: &'static str, chosen: &[Instance]) -> Result<(), AwsError> {
-        if let Some(max) = self.settings.max_instances {
-            if chosen.len() > max {
-                return Err(AwsError::Refused {
-                    action,
-                    count: chosen.len(),
-                    reason: format!("max_instances = {max} in [targets.aws]"),
-                });
-            }
-        }
+        let g = Guard::new("aws", action, chosen.len(), "instance(s)");
+        g.max_count("max_instances", self.settings.max_instances)?;
         for i in chosen {
             for (k, v) in &self.settings.required_tags {
-                if i.tags.get(k) != Some(v) {
-                    return Err(AwsError::Refused {
-                        action,
-                        count: chosen.len(),
-                        reason: format!("instance {} lacks the required tag {k}={v}", i.id),
-                    });
-                }
+                g.require(i.tags.get(k) == Some(v), || {
+                    format!("instance {} lacks the required tag {k}={v}", i.id)
+                })?;
             }
         }
         Ok(())
@@ -525,17 +451,11 @@ impl Ec2 {
 
     /// The report of an action that touches nothing: a dry run, or no instances chosen.
     fn untouched(&self, action: &'static str, ids: &[String]) -> Option<ActionReport> {
-        if !self.settings.dry_run && !ids.is_empty() {
-            return None;
-        }
-        if self.settings.dry_run {
-            tracing::info!(action, ?ids, "dry run: nothing touched");
-        }
-        Some(ActionReport {
-            action,
-            ids: ids.to_vec(),
+        touches_nothing(action, ids, self.settings.dry_run).map(|u| ActionReport {
+            action: u.action,
+            ids: u.targets,
             transitions: Vec::new(),
-            dry_run: self.settings.dry_run,
+            dry_run: u.dry_run,
         })
     }
 
@@ -690,23 +610,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn percent_rounds_up_and_picks_at_least_one() {
-        assert_eq!(Choice::Percent(10.0).how_many(5000), 500);
-        assert_eq!(Choice::Percent(1.0).how_many(5), 1);
-        assert_eq!(Choice::Percent(34.0).how_many(3), 2);
-        assert_eq!(Choice::Percent(0.0).how_many(3), 1);
-        assert_eq!(Choice::Percent(50.0).how_many(0), 0);
-        assert_eq!(Choice::Count(7).how_many(3), 3);
-        assert_eq!(Choice::All.how_many(4), 4);
-    }
-
-    #[test]
     fn exclusions_match_like_ec2_filters() {
         let i = Instance {
             id: "i-1".into(),
             state: "running".into(),
             availability_zone: Some("us-east-1a".into()),
             tags: [("Team".to_owned(), "web".to_owned())].into(),
+            launched: None,
         };
         assert!(matches(&i, "tag:Team", &["web".into()]));
         assert!(!matches(&i, "tag:Team", &["db".into()]));

@@ -1,7 +1,9 @@
-//! How many of the matching objects an action takes, and which.
+//! How many of the matching objects an action takes, and which: one choice type for every
+//! target, drawn from the run's seed, and the selection a target records in the journal.
 
 use crate::context::Context;
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 /// How many of the matching objects to take.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -47,7 +49,7 @@ pub enum Order {
 /// A choice among the matching objects: an [`Amount`] taken in an [`Order`].
 ///
 /// ```
-/// use chaos_runtime::k8s::{Amount, Order, Select};
+/// use chaos_runtime::target::{Amount, Order, Select};
 /// assert_eq!(Select::random(1).amount, Amount::Count(1));
 /// assert_eq!(Select::percent(30.0).oldest_first().order, Order::Oldest);
 /// assert_eq!(Select::percent(30.0).amount.of(10), 3);
@@ -102,8 +104,8 @@ impl Select {
         }
     }
 
-    /// Picks indices into `items` (sorted by name), whose creation times are `created`
-    /// (seconds since the epoch, same order).
+    /// Picks indices into `names` (sorted), whose creation times are `created` (seconds since
+    /// the epoch, same order): at random from the run's seed, or the oldest.
     pub(crate) fn pick(&self, cx: &Context, names: &[String], created: &[i64]) -> Vec<usize> {
         let n = self.amount.of(names.len());
         let mut picked = match self.order {
@@ -124,8 +126,8 @@ impl Select {
     }
 
     /// Chooses among `all` (sorted), named by `name` and created at `created` (seconds since
-    /// the epoch).
-    pub(crate) fn choose<T: Clone>(
+    /// the epoch; any constant when unknown: the oldest are then the first by name).
+    pub fn choose<T: Clone>(
         &self,
         cx: &Context,
         all: &[T],
@@ -166,8 +168,45 @@ pub struct Selection<T> {
     pub matched: usize,
     /// The choice (`random 1`, `oldest 30%`, `all`).
     pub choice: String,
-    /// The chosen objects, sorted by namespace and name.
+    /// The chosen objects, in the order of the matching ones (sorted by the target).
     pub chosen: Vec<T>,
+}
+
+impl<T> Selection<T> {
+    /// Records the selection in the journal's `targets`: `target` (`k8s-pods`, `aws-ec2`),
+    /// what was asked for (`query`: namespace, selectors, filters...), the choice, how many
+    /// matched, the chosen objects as `name` gives them, and whether this is a dry run.
+    ///
+    /// ```
+    /// use chaos_runtime::target::Select;
+    /// use chaos_runtime::Context;
+    /// let cx = Context::builder().seed(1).build();
+    /// let all = ["a", "b", "c"];
+    /// let sel = Select::random(2).choose(&cx, &all, |s| s.to_string(), |_| 0);
+    /// let query = serde_json::json!({ "pattern": "*" });
+    /// sel.record(&cx, "doc-things", query, |s| s.to_string(), false);
+    /// assert_eq!(cx.recorded_targets()[0]["matched"], 3);
+    /// ```
+    pub fn record(
+        &self,
+        cx: &Context,
+        target: &str,
+        query: Value,
+        name: impl Fn(&T) -> String,
+        dry_run: bool,
+    ) {
+        let mut entry = Map::new();
+        entry.insert("target".into(), Value::from(target));
+        if let Value::Object(query) = query {
+            entry.extend(query);
+        }
+        entry.insert("choice".into(), Value::from(self.choice.clone()));
+        entry.insert("matched".into(), Value::from(self.matched));
+        let chosen: Vec<Value> = self.chosen.iter().map(|t| Value::from(name(t))).collect();
+        entry.insert("chosen".into(), Value::Array(chosen));
+        entry.insert("dry_run".into(), Value::from(dry_run));
+        cx.record_targets(Value::Object(entry));
+    }
 }
 
 /// A name pattern: `*` matches any run of characters, `?` one character; anything else
@@ -206,6 +245,8 @@ mod tests {
     #[test]
     fn amounts_round_up() {
         assert_eq!(Amount::Percent(10.0).of(50), 5);
+        assert_eq!(Amount::Percent(10.0).of(5000), 500);
+        assert_eq!(Amount::Percent(1.0).of(5), 1);
         assert_eq!(Amount::Percent(1.0).of(10_000), 100);
         assert_eq!(Amount::Percent(34.0).of(3), 2);
         assert_eq!(Amount::Percent(0.0).of(3), 1);

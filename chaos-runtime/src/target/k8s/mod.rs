@@ -8,7 +8,7 @@
 //!
 //! ```no_run
 //! # async fn method(cx: &chaos_runtime::Context) -> Result<(), chaos_runtime::BoxError> {
-//! use chaos_runtime::k8s::{self, Select};
+//! use chaos_runtime::target::{k8s, Select};
 //! let web = k8s::pods(cx, "shop").labeled("app=web");
 //! let before = web.ready_count().await?;
 //! let report = web.terminate(Select::random(1)).await?;
@@ -22,7 +22,7 @@
 //! 1. `in_cluster = true` in `[targets.k8s]`: the pod's service account;
 //! 2. `kubeconfig = "PATH"` in `[targets.k8s]` (with `context` if given);
 //! 3. `context` in `[targets.k8s]`: that context of `$KUBECONFIG` or `~/.kube/config`;
-//! 4. the fallback a harness registered with [`set_fallback_kubeconfig`] (the examples start
+//! 4. the fallback a harness registered with the [`FallbackCluster`] extension (the examples start
 //!    a simulated cluster there, so they never touch the cluster of your shell's `$KUBECONFIG`
 //!    or `~/.kube/config` by accident: a real cluster must be named in the settings);
 //! 5. `$KUBECONFIG`, then kube's inference: `~/.kube/config`, then the in-cluster service
@@ -46,21 +46,20 @@
 mod events;
 mod nodes;
 mod pods;
-mod select;
 mod workloads;
 
-pub use events::{finish_run, ClusterEvents, REPORTING_CONTROLLER};
+pub use events::{ClusterEvents, REPORTING_CONTROLLER};
 pub use nodes::{node, nodes, uncordon_cordoned, NodeInfo, Nodes};
 pub use pods::{pods, PodInfo, Pods};
-pub use select::{Amount, Order, Select, Selection};
 pub use workloads::{deployment, restore_scales, Deployment, DeploymentState, ScaleReport};
 
 use crate::context::Context;
+use crate::target::{touches_nothing, Guard, Refusal, TargetSettings, TargetSettingsError};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ListParams};
 use serde::Serialize;
 use std::future::Future;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A Kubernetes call, a guard or the configuration failed.
@@ -87,20 +86,11 @@ pub enum K8sError {
         message: String,
     },
     /// A guard refused the action; nothing was touched.
-    #[error("refused to {action} {count} {kind}: {reason}; nothing was touched")]
-    Refused {
-        /// The action (`terminate`, `drain`...).
-        action: &'static str,
-        /// How many objects it would have touched.
-        count: usize,
-        /// `pod(s)`, `node(s)` or `deployment`.
-        kind: &'static str,
-        /// Which guard refused, and why.
-        reason: String,
-    },
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     /// `[targets.k8s]` is wrong.
-    #[error("settings [targets.k8s]: {0}")]
-    Settings(String),
+    #[error(transparent)]
+    Settings(#[from] TargetSettingsError),
     /// No usable cluster configuration (kubeconfig, context, in-cluster).
     #[error("Kubernetes client configuration: {0}")]
     Config(String),
@@ -158,105 +148,92 @@ pub struct K8sSettings {
 }
 
 impl K8sSettings {
+    /// The keys `[targets.k8s]` may hold.
+    pub const KEYS: &'static [&'static str] = &[
+        "kubeconfig",
+        "context",
+        "namespace",
+        "in_cluster",
+        "credentials",
+        "allowed_namespaces",
+        "max_count",
+        "max_percent",
+        "opt_in_label",
+        "dry_run",
+        "retries",
+        "events",
+    ];
+
     /// Reads `[targets.k8s]` from the context's settings, and `CHAOS_DRY_RUN`.
     pub fn from_context(cx: &Context) -> Result<K8sSettings, K8sError> {
-        let mut s = K8sSettings {
-            retries: 6,
-            events: true,
-            ..K8sSettings::default()
-        };
-        if let Some(v) = cx.target_settings("k8s") {
-            let t = v
-                .as_table()
-                .ok_or_else(|| K8sError::Settings("must be a table".into()))?;
-            for (k, v) in t {
-                let bad = |what: &str| K8sError::Settings(format!("`{k}` must be {what}"));
-                let string = || v.as_str().map(str::to_owned).ok_or_else(|| bad("a string"));
-                match k.as_str() {
-                    "kubeconfig" => s.kubeconfig = Some(string()?),
-                    "context" => s.context = Some(string()?),
-                    "namespace" => s.namespace = Some(string()?),
-                    "credentials" => s.credentials = Some(string()?),
-                    "in_cluster" => s.in_cluster = v.as_bool().ok_or_else(|| bad("true or false"))?,
-                    "dry_run" => s.dry_run = v.as_bool().ok_or_else(|| bad("true or false"))?,
-                    "events" => s.events = v.as_bool().ok_or_else(|| bad("true or false"))?,
-                    "allowed_namespaces" => {
-                        let a = v.as_array().ok_or_else(|| bad("a list of namespace names"))?;
-                        s.allowed_namespaces = a
-                            .iter()
-                            .map(|n| n.as_str().map(str::to_owned))
-                            .collect::<Option<_>>()
-                            .ok_or_else(|| bad("a list of namespace names"))?;
-                    }
-                    "max_count" => {
-                        let n = v
-                            .as_integer()
-                            .filter(|n| *n >= 0)
-                            .ok_or_else(|| bad("a non-negative integer"))?;
-                        s.max_count = Some(n as usize);
-                    }
-                    "max_percent" => {
-                        let p = v
-                            .as_float()
-                            .or_else(|| v.as_integer().map(|i| i as f64))
-                            .filter(|p| (0.0..=100.0).contains(p))
-                            .ok_or_else(|| bad("a number from 0 to 100"))?;
-                        s.max_percent = Some(p);
-                    }
-                    "retries" => {
-                        let n = v
-                            .as_integer()
-                            .filter(|n| (0..=100).contains(n))
-                            .ok_or_else(|| bad("an integer from 0 to 100"))?;
-                        s.retries = n as u32;
-                    }
-                    "opt_in_label" => {
-                        let l = string()?;
-                        s.opt_in_label = Some(match l.split_once('=') {
-                            Some((k, v)) => (k.trim().to_owned(), Some(v.trim().to_owned())),
-                            None => (l.trim().to_owned(), None),
-                        });
-                        if s.opt_in_label.as_ref().is_some_and(|(k, _)| k.is_empty()) {
-                            return Err(bad("`KEY=VALUE` or `KEY`"));
-                        }
-                    }
-                    other => {
-                        return Err(K8sError::Settings(format!(
-                            "unknown key `{other}`; expected kubeconfig, context, namespace, in_cluster, credentials, allowed_namespaces, max_count, max_percent, opt_in_label, dry_run, retries or events"
-                        )))
-                    }
+        let t = TargetSettings::read(cx, "k8s", Self::KEYS)?;
+        let opt_in_label = match t.string("opt_in_label")? {
+            None => None,
+            Some(l) => {
+                let (key, value) = match l.split_once('=') {
+                    Some((k, v)) => (k.trim().to_owned(), Some(v.trim().to_owned())),
+                    None => (l.trim().to_owned(), None),
+                };
+                if key.is_empty() {
+                    return Err(t.invalid("opt_in_label", "`KEY=VALUE` or `KEY`").into());
                 }
+                Some((key, value))
             }
-        }
-        if std::env::var("CHAOS_DRY_RUN").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
-        {
-            s.dry_run = true;
-        }
-        Ok(s)
+        };
+        Ok(K8sSettings {
+            kubeconfig: t.string("kubeconfig")?,
+            context: t.string("context")?,
+            namespace: t.string("namespace")?,
+            in_cluster: t.bool("in_cluster")?.unwrap_or(false),
+            credentials: t.string("credentials")?,
+            allowed_namespaces: t
+                .strings("allowed_namespaces", "a list of namespace names")?
+                .unwrap_or_default(),
+            max_count: t.count("max_count")?,
+            max_percent: t.percent("max_percent")?,
+            opt_in_label,
+            dry_run: t.dry_run()?,
+            retries: t
+                .integer_in("retries", 0..=100, "an integer from 0 to 100")?
+                .map_or(6, |n| n as u32),
+            events: t.bool("events")?.unwrap_or(true),
+        })
     }
 }
-
-/// Where the kubeconfig comes from when nothing names a cluster, set once per process.
-static FALLBACK: OnceLock<FallbackKubeconfig> = OnceLock::new();
 
 /// Gives the kubeconfig (YAML text) for an experiment, or why there is none.
 pub type FallbackKubeconfig = fn(&str) -> Result<String, String>;
 
-/// Registers `f` as the source of the kubeconfig (YAML text) used when `[targets.k8s]` names
-/// no kubeconfig, context or in-cluster (before `$KUBECONFIG` and `~/.kube/config`, which a
-/// harness with a fallback therefore never uses by accident). It is called with the
-/// experiment's name on each run's first use of the cluster, so a harness can give every
-/// experiment a cluster of its own (the examples start a simulated cluster per experiment; the
-/// function caches what it starts). A second registration is ignored.
+/// The extension that names the cluster used when `[targets.k8s]` names no kubeconfig,
+/// context or in-cluster (before `$KUBECONFIG` and `~/.kube/config`, which a harness with a
+/// fallback therefore never uses by accident). Its function is called with the experiment's
+/// name on each run's first use of the cluster, so a harness can give every experiment a
+/// cluster of its own (the examples start a simulated cluster per experiment; the function
+/// caches what it starts). Register it in the harness's setup:
 ///
 /// ```
 /// fn sim(experiment: &str) -> Result<String, String> {
 ///     Err(format!("no simulated cluster for {experiment} in this doc test"))
 /// }
-/// chaos_runtime::k8s::set_fallback_kubeconfig(sim);
+/// let runner = chaos_runtime::run::Runner::new()
+///     .extension(chaos_runtime::target::k8s::FallbackCluster(sim));
+/// # let _ = runner;
 /// ```
-pub fn set_fallback_kubeconfig(f: FallbackKubeconfig) {
-    let _ = FALLBACK.set(f);
+#[derive(Clone, Copy, Debug)]
+pub struct FallbackCluster(pub FallbackKubeconfig);
+
+/// The fallback a run was given, in its stash.
+#[derive(Default)]
+struct Fallback(Option<FallbackKubeconfig>);
+
+impl crate::extend::Extension for FallbackCluster {
+    fn name(&self) -> &str {
+        "k8s-fallback-cluster"
+    }
+    fn start_run(&self, cx: &Context) {
+        let f = self.0;
+        cx.with_stash(|slot: &mut Fallback| slot.0 = Some(f));
+    }
 }
 
 /// The run's Kubernetes target: a client, its default namespace and the guards.
@@ -297,7 +274,8 @@ pub async fn cluster(cx: &Context) -> Result<Cluster, K8sError> {
 impl Cluster {
     /// Connects with `settings` (credentials are looked up in `cx`'s registry).
     pub async fn connect(cx: &Context, settings: K8sSettings) -> Result<Cluster, K8sError> {
-        let mut config = config(&settings, cx.experiment()).await?;
+        let fallback = cx.with_stash(|f: &mut Fallback| f.0);
+        let mut config = config(&settings, cx.experiment(), fallback).await?;
         if let Some(name) = &settings.credentials {
             let creds = cx
                 .credentials(name)
@@ -413,58 +391,46 @@ impl Cluster {
         (count, of): (usize, Option<usize>),
         labelled: impl IntoIterator<Item = (&'a str, &'a std::collections::BTreeMap<String, String>)>,
     ) -> Result<(), K8sError> {
-        let touched: Vec<_> = labelled.into_iter().collect();
-        let refuse = |reason: String| K8sError::Refused {
-            action,
-            count,
-            kind,
-            reason,
-        };
         let s = &self.settings;
+        let g = Guard::new("k8s", action, count, kind);
         for ns in namespaces {
-            if !s.allowed_namespaces.is_empty() && !s.allowed_namespaces.iter().any(|a| a == ns) {
-                return Err(refuse(format!(
-                    "namespace `{ns}` is not in allowed_namespaces {:?} of [targets.k8s]",
-                    s.allowed_namespaces
-                )));
-            }
+            g.require(
+                s.allowed_namespaces.is_empty() || s.allowed_namespaces.iter().any(|a| a == ns),
+                || {
+                    format!(
+                        "namespace `{ns}` is not in allowed_namespaces {:?} of [targets.k8s]",
+                        s.allowed_namespaces
+                    )
+                },
+            )?;
         }
-        let limits = of.is_some();
-        let matched = of.unwrap_or(0);
-        if let Some(max) = s.max_count.filter(|_| limits) {
-            if count > max {
-                return Err(refuse(format!("max_count = {max} in [targets.k8s]")));
-            }
-        }
-        if let Some(max) = s.max_percent {
-            if matched > 0 && count as f64 * 100.0 / matched as f64 > max + 1e-9 {
-                return Err(refuse(format!(
-                    "that is {:.1}% of the {matched} matching, over max_percent = {max} in [targets.k8s]",
-                    count as f64 * 100.0 / matched as f64
-                )));
-            }
+        if let Some(matched) = of {
+            g.max_count("max_count", s.max_count)?;
+            g.max_percent("max_percent", s.max_percent, matched)?;
         }
         if let Some((key, value)) = &s.opt_in_label {
-            for (name, labels) in &touched {
+            for (name, labels) in labelled {
                 let ok = match value {
                     Some(v) => labels.get(key) == Some(v),
                     None => labels.contains_key(key),
                 };
-                if !ok {
+                g.require(ok, || {
                     let want = value
                         .as_ref()
                         .map_or_else(|| key.clone(), |v| format!("{key}={v}"));
-                    return Err(refuse(format!(
-                        "{name} lacks the opt-in label {want} required by [targets.k8s]"
-                    )));
-                }
+                    format!("{name} lacks the opt-in label {want} required by [targets.k8s]")
+                })?;
             }
         }
         Ok(())
     }
 }
 
-async fn config(s: &K8sSettings, experiment: &str) -> Result<kube::Config, K8sError> {
+async fn config(
+    s: &K8sSettings,
+    experiment: &str,
+    fallback: Option<FallbackKubeconfig>,
+) -> Result<kube::Config, K8sError> {
     use kube::config::{KubeConfigOptions, Kubeconfig};
     let options = KubeConfigOptions {
         context: s.context.clone(),
@@ -494,7 +460,7 @@ async fn config(s: &K8sSettings, experiment: &str) -> Result<kube::Config, K8sEr
     if let Some(path) = &s.kubeconfig {
         return custom(from_file(path)?, format!("kubeconfig {path}")).await;
     }
-    if let Some(f) = FALLBACK.get().filter(|_| s.context.is_none()) {
+    if let Some(f) = fallback.filter(|_| s.context.is_none()) {
         let text =
             f(experiment).map_err(|e| K8sError::Config(format!("fallback kubeconfig: {e}")))?;
         let kc = Kubeconfig::from_yaml(&text).map_err(|e| {
@@ -587,17 +553,10 @@ impl ActionReport {
         action: &'static str,
         targets: &[String],
     ) -> Option<ActionReport> {
-        let dry_run = c.settings().dry_run;
-        if !dry_run && !targets.is_empty() {
-            return None;
-        }
-        if dry_run {
-            tracing::info!(action, ?targets, "dry run: nothing touched");
-        }
-        Some(ActionReport {
-            action,
-            targets: targets.to_vec(),
-            dry_run,
+        touches_nothing(action, targets, c.settings().dry_run).map(|u| ActionReport {
+            action: u.action,
+            targets: u.targets,
+            dry_run: u.dry_run,
         })
     }
 }

@@ -1,9 +1,9 @@
 //! Nodes: selection, cordon / uncordon, drain and delete, readiness probes.
 
 use super::pods::{touch_pods, PodInfo, IN_FLIGHT};
-use super::select::{glob, Select, Selection};
 use super::{cluster, events, list_all, wait_until, ActionReport, Cluster, K8sError, POLL};
 use crate::context::Context;
+use crate::target::{glob, Select, Selection};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, DeleteParams, ListParams};
 use serde::Serialize;
@@ -53,8 +53,8 @@ impl NodeInfo {
 /// Nodes, narrowed by a label selector and a name pattern.
 ///
 /// ```no_run
-/// # async fn method(cx: &chaos_runtime::Context) -> Result<(), chaos_runtime::k8s::K8sError> {
-/// use chaos_runtime::k8s::{self, Select};
+/// # async fn method(cx: &chaos_runtime::Context) -> Result<(), chaos_runtime::target::k8s::K8sError> {
+/// use chaos_runtime::target::{k8s, Select};
 /// k8s::nodes(cx).labeled("pool=web").drain(Select::random(1)).await?;
 /// k8s::uncordon_cordoned(cx).await?; // rollback
 /// # Ok(()) }
@@ -142,15 +142,12 @@ impl<'a> Nodes<'a> {
     ) -> Result<Selection<NodeInfo>, K8sError> {
         let all = self.list_in(c).await?;
         let selection = select.choose(self.cx, &all, |n| n.name.clone(), |n| n.created_epoch);
-        self.cx.record_targets(json!({
-            "target": "k8s-nodes",
+        let query = json!({
             "label_selector": self.labels.join(","),
             "name_pattern": self.name_pattern,
-            "choice": selection.choice,
-            "matched": selection.matched,
-            "chosen": selection.chosen.iter().map(|n| n.name.clone()).collect::<Vec<_>>(),
-            "dry_run": c.settings().dry_run,
-        }));
+        });
+        let name = |n: &NodeInfo| n.name.clone();
+        selection.record(self.cx, "k8s-nodes", query, name, c.settings().dry_run);
         Ok(selection)
     }
 

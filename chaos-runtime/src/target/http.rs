@@ -3,7 +3,7 @@
 //!
 //! ```no_run
 //! # async fn probe() -> Result<u16, chaos_runtime::BoxError> {
-//! use chaos_runtime::http;
+//! use chaos_runtime::target::http;
 //! let resp = http::get("http://127.0.0.1:8080/health")
 //!     .header("accept", "application/json")
 //!     .timeout(std::time::Duration::from_secs(2))
@@ -62,7 +62,7 @@ impl Request {
     /// authentication with the user name and password. The header's value is secret.
     ///
     /// ```
-    /// use chaos_runtime::{credentials::Credentials, http};
+    /// use chaos_runtime::{credentials::Credentials, target::http};
     /// let req = http::get("http://127.0.0.1:1/").credentials(&Credentials::from_token("doc-token-value"));
     /// ```
     pub fn credentials(self, credentials: &crate::credentials::Credentials) -> Self {

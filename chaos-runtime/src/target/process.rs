@@ -3,7 +3,7 @@
 //!
 //! ```
 //! # async fn action() -> Result<(), chaos_runtime::BoxError> {
-//! use chaos_runtime::process;
+//! use chaos_runtime::target::process;
 //! let out = process::run("echo").arg("hello").await?;
 //! assert_eq!(out.status, Some(0));
 //! assert_eq!(out.stdout, "hello\n");

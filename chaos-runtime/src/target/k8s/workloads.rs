@@ -3,6 +3,7 @@
 
 use super::{cluster, events, wait_until, Cluster, K8sError, POLL};
 use crate::context::Context;
+use crate::target::touches_nothing;
 use k8s_openapi::api::apps::v1::Deployment as K8sDeployment;
 use kube::api::{Api, Patch, PatchParams};
 use serde::Serialize;
@@ -13,8 +14,8 @@ use std::time::Duration;
 /// A deployment, by namespace and name.
 ///
 /// ```no_run
-/// # async fn rollback(cx: &chaos_runtime::Context) -> Result<(), chaos_runtime::k8s::K8sError> {
-/// use chaos_runtime::k8s;
+/// # async fn rollback(cx: &chaos_runtime::Context) -> Result<(), chaos_runtime::target::k8s::K8sError> {
+/// use chaos_runtime::target::k8s;
 /// let web = k8s::deployment(cx, "shop", "web");
 /// web.scale(1).await?;                 // method
 /// k8s::restore_scales(cx).await?;      // rollback: back to what it was
@@ -187,8 +188,13 @@ impl<'a> Deployment<'a> {
             "replicas": replicas,
             "dry_run": report.dry_run,
         }));
-        if report.dry_run {
-            tracing::info!(deployment = %report.deployment, replicas, "dry run: nothing touched");
+        if touches_nothing(
+            "scale",
+            std::slice::from_ref(&report.deployment),
+            report.dry_run,
+        )
+        .is_some()
+        {
             return Ok(report);
         }
         // Remembered before the call: if it times out after the server applied it, the
@@ -242,7 +248,8 @@ impl<'a> Deployment<'a> {
             "action": "restart",
             "dry_run": c.settings().dry_run,
         }));
-        if c.settings().dry_run {
+        let deployment = format!("{ns}/{}", self.name);
+        if touches_nothing("restart", &[deployment], c.settings().dry_run).is_some() {
             return Ok(());
         }
         // kubectl's annotation, so that `kubectl rollout history` reads it as its own.

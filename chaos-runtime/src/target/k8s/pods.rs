@@ -1,8 +1,8 @@
 //! Pods: selection, terminate and evict, readiness and phase probes, recovery waits.
 
-use super::select::{glob, Select, Selection};
 use super::{cluster, events, list_all, wait_until, ActionReport, Cluster, K8sError, POLL};
 use crate::context::Context;
+use crate::target::{glob, Select, Selection};
 use futures_util::stream::{self, StreamExt};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, EvictParams, ListParams};
@@ -80,8 +80,8 @@ impl PodInfo {
 /// Pods of a namespace, narrowed by label and field selectors and a name pattern.
 ///
 /// ```no_run
-/// # async fn probe(cx: &chaos_runtime::Context) -> Result<usize, chaos_runtime::k8s::K8sError> {
-/// use chaos_runtime::k8s;
+/// # async fn probe(cx: &chaos_runtime::Context) -> Result<usize, chaos_runtime::target::k8s::K8sError> {
+/// use chaos_runtime::target::k8s;
 /// k8s::pods(cx, "shop").labeled("app=web,tier in (frontend)").fields("status.phase=Running").ready_count().await
 /// # }
 /// ```
@@ -239,17 +239,19 @@ impl<'a> Pods<'a> {
             .filter(|p| !p.terminating)
             .collect();
         let selection = select.choose(self.cx, &all, PodInfo::key, |p| p.created_epoch);
-        self.cx.record_targets(json!({
-            "target": "k8s-pods",
+        let query = json!({
             "namespace": ns,
             "label_selector": self.labels.join(","),
             "field_selector": self.fields.join(","),
             "name_pattern": self.name_pattern,
-            "choice": selection.choice,
-            "matched": selection.matched,
-            "chosen": selection.chosen.iter().map(PodInfo::key).collect::<Vec<_>>(),
-            "dry_run": c.settings().dry_run,
-        }));
+        });
+        selection.record(
+            self.cx,
+            "k8s-pods",
+            query,
+            PodInfo::key,
+            c.settings().dry_run,
+        );
         Ok(selection)
     }
 

@@ -1,15 +1,8 @@
 //! Duration literals: `500ms`, `5s`, `1.5s`, `2m`, `1h`.
 
-use proc_macro2::Span;
+use crate::ast::Millis;
 use syn::parse::ParseStream;
 use syn::Lit;
-
-/// A duration written in the source, in milliseconds, with its span.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Millis {
-    pub ms: u64,
-    pub span: Span,
-}
 
 const HELP: &str = "expected a duration such as `500ms`, `5s`, `1.5s`, `2m` or `1h`";
 

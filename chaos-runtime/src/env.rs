@@ -1,0 +1,46 @@
+//! Every `CHAOS_*` environment variable the framework reads, named once, and how each is read.
+//!
+//! A leaf module: it imports nothing of this crate.
+
+/// Replays a run's random choices: the seed a verdict or journal printed.
+pub const SEED: &str = "CHAOS_SEED";
+/// The settings file (default: the nearest `chaos.toml` up to the workspace root).
+pub const SETTINGS: &str = "CHAOS_SETTINGS";
+/// Where journals go; overrides the settings file's `journal.dir`.
+pub const JOURNAL_DIR: &str = "CHAOS_JOURNAL_DIR";
+/// How long the end of a run waits for notifications; overrides `journal.flush_timeout`.
+pub const FLUSH_TIMEOUT: &str = "CHAOS_FLUSH_TIMEOUT";
+/// `1` or `true`: every target resolves and records its selection and touches nothing.
+pub const DRY_RUN: &str = "CHAOS_DRY_RUN";
+/// Progress lines on stderr.
+pub const PROGRESS: &str = "CHAOS_PROGRESS";
+/// The level of the harness's log on stderr.
+pub const LOG: &str = "CHAOS_LOG";
+/// Where the exclusion groups' lock files live.
+pub const LOCK_DIR: &str = "CHAOS_LOCK_DIR";
+
+/// The variable's value, when it is set and not empty.
+///
+/// ```
+/// assert_eq!(chaos_runtime::env::var("CHAOS_DOC_SURELY_UNSET"), None);
+/// ```
+pub fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The variable as a path, when it is set and not empty (any bytes).
+pub fn path(name: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(Into::into)
+}
+
+/// Whether [`DRY_RUN`] is on: `1` or `true` (any case).
+pub fn dry_run() -> bool {
+    var(DRY_RUN).is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+/// Whether a switch such as [`PROGRESS`] is on: set, not empty and not `0`.
+pub fn switch(name: &str) -> bool {
+    var(name).is_some_and(|v| v != "0")
+}

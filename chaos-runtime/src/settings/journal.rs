@@ -1,0 +1,89 @@
+//! `[journal]`: where journals go and how long a run's end waits for notifications, with
+//! the `CHAOS_JOURNAL_DIR` and `CHAOS_FLUSH_TIMEOUT` overrides.
+
+use super::duration::parse_duration;
+use super::parse::{join, Node, Parser, Res};
+use super::SettingsError;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The environment variable overriding `[journal] dir`.
+///
+/// ```
+/// assert_eq!(chaos_runtime::settings::JOURNAL_DIR_ENV, "CHAOS_JOURNAL_DIR");
+/// ```
+pub const JOURNAL_DIR_ENV: &str = crate::env::JOURNAL_DIR;
+
+/// The environment variable overriding `[journal] flush_timeout`.
+///
+/// ```
+/// assert_eq!(chaos_runtime::settings::FLUSH_TIMEOUT_ENV, "CHAOS_FLUSH_TIMEOUT");
+/// ```
+pub const FLUSH_TIMEOUT_ENV: &str = crate::env::FLUSH_TIMEOUT;
+
+/// How long the harness waits at the end of a run for notifications, by default.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(chaos_runtime::settings::DEFAULT_FLUSH_TIMEOUT, Duration::from_secs(5));
+/// ```
+pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
+const JOURNAL_KEYS: &[&str] = &["dir", "flush_timeout"];
+
+/// `[journal]`: where journals go and how long a run's end waits for notifications.
+///
+/// ```
+/// use chaos_runtime::settings::JournalSettings;
+/// let journal = JournalSettings::default();
+/// assert_eq!(journal.dir, None);
+/// assert_eq!(journal.flush_timeout, std::time::Duration::from_secs(5));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournalSettings {
+    /// The directory journals are written to (`None`: the harness's default). A relative
+    /// path in the file is resolved against the settings file's directory;
+    /// `CHAOS_JOURNAL_DIR` overrides it.
+    pub dir: Option<PathBuf>,
+    /// How long the harness waits at the end of a run for notifications to be delivered
+    /// (default 5s); `CHAOS_FLUSH_TIMEOUT` overrides it.
+    pub flush_timeout: Duration,
+}
+
+impl Default for JournalSettings {
+    fn default() -> Self {
+        JournalSettings {
+            dir: None,
+            flush_timeout: DEFAULT_FLUSH_TIMEOUT,
+        }
+    }
+}
+
+impl JournalSettings {
+    /// Applies `CHAOS_JOURNAL_DIR` and `CHAOS_FLUSH_TIMEOUT`, when they are set and not empty.
+    pub(super) fn apply_env_overrides(&mut self) -> Result<(), SettingsError> {
+        if let Some(dir) = crate::env::path(JOURNAL_DIR_ENV) {
+            self.dir = Some(dir);
+        }
+        if let Some(value) = crate::env::var(FLUSH_TIMEOUT_ENV) {
+            self.flush_timeout = parse_duration(&value)
+                .map_err(|message| SettingsError::env(FLUSH_TIMEOUT_ENV, value, message))?;
+        }
+        Ok(())
+    }
+}
+
+impl Parser<'_> {
+    pub(super) fn journal(&self, node: &Node) -> Res<JournalSettings> {
+        let mut journal = JournalSettings::default();
+        for e in self.table(node, "journal")? {
+            let key = join("journal", &e.key);
+            match e.key.as_str() {
+                "dir" => journal.dir = Some(self.path(&e.node, &key)?),
+                "flush_timeout" => journal.flush_timeout = self.duration(&e.node, &key)?,
+                _ => return Err(self.unknown_key(e, "journal", JOURNAL_KEYS)),
+            }
+        }
+        Ok(journal)
+    }
+}

@@ -1,0 +1,46 @@
+//! The targets an experiment acts on, and the kit they share.
+//!
+//! Targets: [`http`] and [`process`], and behind cargo features `aws` (EC2) and `k8s`
+//! (Kubernetes). The kit, for target writers:
+//!
+//! - [`Select`]: how many of the matching objects an action takes (all, a count, a
+//!   percentage rounded up, the oldest), drawn from the run's seed, and the [`Selection`]
+//!   recorded in the journal ([`Selection::record`]);
+//! - [`TargetSettings`]: the typed reader of a `[targets.NAME]` section, with unknown-key
+//!   errors, and the dry-run switch;
+//! - [`Guard`] and [`Refusal`]: blast-radius limits; [`touches_nothing`]: the one decision
+//!   that an action touches nothing (a dry run, or nothing chosen).
+//!
+//! A new target is a module here that uses these, so that no target copies another's
+//! selection, settings, guard or dry-run code.
+
+mod choice;
+mod guard;
+mod settings;
+
+pub mod http;
+pub mod process;
+
+#[cfg(feature = "aws")]
+pub mod aws;
+#[cfg(feature = "k8s")]
+pub mod k8s;
+
+pub(crate) use choice::glob;
+pub use choice::{Amount, Order, Select, Selection};
+pub use guard::{touches_nothing, Guard, Refusal, Untouched};
+pub use settings::{TargetSettings, TargetSettingsError};
+
+/// The extensions the compiled-in targets need on every run: with the `k8s` feature, its
+/// Events ([`k8s::ClusterEvents`]). A harness registers them before the user's setup.
+///
+/// ```
+/// let builtin = chaos_runtime::target::extensions();
+/// assert_eq!(builtin.len(), usize::from(cfg!(feature = "k8s")));
+/// ```
+pub fn extensions() -> Vec<std::sync::Arc<dyn crate::extend::Extension>> {
+    vec![
+        #[cfg(feature = "k8s")]
+        std::sync::Arc::new(k8s::ClusterEvents),
+    ]
+}
