@@ -23,7 +23,7 @@ pub(crate) const LOCK_DIR_VAR: &str = chaos_runtime::env::LOCK_DIR;
 pub(crate) fn lock_dir() -> PathBuf {
     match chaos_runtime::env::path(LOCK_DIR_VAR) {
         Some(dir) => dir,
-        None => crate::harness::target_dir().join("chaos").join("locks"),
+        None => crate::paths::target_dir().join("chaos").join("locks"),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The libtest-mimic harness: registered experiments become trials named `module::function`.
 
 use crate::console::Console;
+use crate::paths::target_dir;
 use crate::setup::{Harness, Setup};
 use crate::verdict;
 use chaos_runtime::event::RunReport;
@@ -41,21 +42,6 @@ pub fn journal_dir() -> PathBuf {
         return dir;
     }
     target_dir().join("chaos").join("journals")
-}
-
-/// The target directory holding the running test binary (the nearest ancestor with a
-/// `CACHEDIR.TAG`), else `CARGO_TARGET_DIR`, else `./target`.
-pub(crate) fn target_dir() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| {
-            exe.ancestors()
-                .skip(1)
-                .find(|d| d.join("CACHEDIR.TAG").is_file())
-                .map(Path::to_path_buf)
-        })
-        .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("target"))
 }
 
 /// The journal file of experiment `name` (`suite::x` → `<journal_dir>/suite__x.json`).
@@ -163,21 +149,18 @@ fn run_trial(
     let run = catch_unwind(AssertUnwindSafe(|| {
         run_experiment(reg, &name, &recorder, verbose, harness, &path)
     }));
-    let report = match run {
-        Ok(Ok(report)) => Some(report),
-        Ok(Err(why)) => {
-            recorder.with(|j| j.finish_broken(&why));
-            None
-        }
-        Err(panic) => {
-            let why = format!(
-                "the harness panicked: {}",
-                chaos_runtime::error::ActivityFailure::from_panic(panic)
-            );
-            recorder.with(|j| j.finish_broken(&why));
-            None
-        }
+    // What the run ended with: its report, or why the trial broke before it had one.
+    let ended = match run {
+        Ok(Ok(report)) => Ok(report),
+        Ok(Err(why)) => Err(why),
+        Err(panic) => Err(format!(
+            "the harness panicked: {}",
+            chaos_runtime::error::ActivityFailure::from_panic(panic)
+        )),
     };
+    if let Err(why) = &ended {
+        recorder.with(|j| j.finish_broken(why));
+    }
     let journal = recorder.journal();
     let write = journal.write_atomic(&path);
     let outcome = journal.outcome;
@@ -188,9 +171,9 @@ fn run_trial(
     let mut problems: Vec<String> = Vec::new();
     let mut code = None;
     if outcome != reg.expect {
-        let text = match &report {
-            Some(r) => verdict::render(r, &path),
-            None => verdict::render_broken(&name, journal.experiment.get("broken"), &path),
+        let text = match &ended {
+            Ok(r) => verdict::render(r, &path),
+            Err(why) => verdict::render_broken(&name, why, &path),
         };
         let text = chaos_runtime::redact::redact(&text).into_owned();
         if reg.expect == Outcome::Passed {
@@ -235,8 +218,9 @@ fn run_experiment(
         .interrupt(Interrupt::on_signals());
     let mut deliveries = None;
     if let Some(notifier) = &harness.notifier {
+        // Reads the journal `recorder` (added above) has recorded.
         let sink = NotificationSink::new(
-            name,
+            recorder,
             notifier.clone(),
             harness.setup.channels.clone(),
             Some(path.to_path_buf()),
@@ -255,13 +239,8 @@ fn run_experiment(
     }
     let report = run_with(runner, reg, name, harness);
     if let Some(d) = deliveries {
-        let records = d.flush(harness.settings.journal.flush_timeout);
-        recorder.with(|j| {
-            j.notifications = records
-                .iter()
-                .filter_map(|r| serde_json::to_value(r).ok())
-                .collect();
-        });
+        // Written to the journal's `notifications`.
+        d.flush(harness.settings.journal.flush_timeout);
     }
     report
 }

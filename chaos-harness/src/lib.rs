@@ -44,6 +44,7 @@
 mod console;
 mod exclusion;
 mod harness;
+mod paths;
 mod setup;
 mod verdict;
 

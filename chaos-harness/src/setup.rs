@@ -1,14 +1,10 @@
 //! What a harness is set up with, once per process: the settings file, notification
 //! channels, observers, hooks, controls and credential providers.
 
-use chaos_runtime::credentials::{
-    CredentialProvider, CredentialRegistry, EnvUserPassword, KubernetesServiceAccount, TokenFile,
-};
+use chaos_runtime::credentials::{CredentialProvider, CredentialRegistry};
 use chaos_runtime::extend::{Control, Extension, Hook, Observer};
-use chaos_runtime::notify::{
-    Channel, DeliveryPolicy, HttpChannel, HttpChannelConfig, Notifier, SlackChannel,
-};
-use chaos_runtime::settings::{ChannelSettings, CredentialSettings, Settings};
+use chaos_runtime::notify::{BoxedChannel, Channel, Notifier};
+use chaos_runtime::settings::Settings;
 use std::sync::Arc;
 
 /// Extensions registered in `chaos_harness::main!(setup = my_setup)`: notification channels,
@@ -27,7 +23,7 @@ use std::sync::Arc;
 /// ```
 #[derive(Default)]
 pub struct Setup {
-    pub(crate) channels: Vec<Arc<dyn Channel>>,
+    pub(crate) channels: Vec<BoxedChannel>,
     pub(crate) observers: Vec<Arc<dyn Observer>>,
     pub(crate) hooks: Vec<Arc<dyn Hook>>,
     pub(crate) controls: Vec<Arc<dyn Control>>,
@@ -39,7 +35,7 @@ pub struct Setup {
 impl Setup {
     /// Adds a notification channel (a custom [`Channel`]).
     pub fn channel(&mut self, channel: impl Channel) -> &mut Self {
-        self.channels.push(Arc::new(channel));
+        self.channels.push(BoxedChannel::new(channel));
         self
     }
     /// Adds an observer, called with every finished journal.
@@ -108,23 +104,13 @@ impl Harness {
             }
         };
         for c in &settings.notifications {
-            match channel(c) {
+            match c.channel() {
                 Ok(ch) => setup.channels.push(ch),
-                Err(e) => errors.push(e),
+                Err(e) => errors.push(e.to_string()),
             }
         }
         for (name, c) in &settings.credentials {
-            let provider: Arc<dyn CredentialProvider> = match c {
-                CredentialSettings::EnvUserPassword {
-                    user_env,
-                    password_env,
-                } => Arc::new(EnvUserPassword::new(user_env.clone(), password_env.clone())),
-                CredentialSettings::TokenFile { path } => Arc::new(TokenFile::new(path.clone())),
-                CredentialSettings::KubernetesServiceAccount { token_path } => Arc::new(
-                    KubernetesServiceAccount::with_token_path(token_path.clone()),
-                ),
-            };
-            if let Err(e) = setup.credentials.register(name, provider) {
+            if let Err(e) = setup.credentials.register(name, c.provider()) {
                 errors.push(e.to_string());
             }
         }
@@ -145,41 +131,5 @@ impl Harness {
             notifier,
             error: (!errors.is_empty()).then(|| errors.join("; ")),
         }
-    }
-}
-
-fn channel(c: &ChannelSettings) -> Result<Arc<dyn Channel>, String> {
-    match c {
-        ChannelSettings::Http(h) => HttpChannel::new(HttpChannelConfig {
-            name: h.name.clone(),
-            url: h.url.expose().to_owned(),
-            headers: h
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), v.expose().to_owned()))
-                .collect(),
-            verify_tls: h.verify_tls,
-            forward_event_payload: h.forward_event_payload,
-            events: h.events.clone(),
-            policy: DeliveryPolicy {
-                timeout: h.timeout,
-                retries: h.retries,
-                backoff: h.backoff,
-            },
-        })
-        .map(|c| Arc::new(c) as Arc<dyn Channel>)
-        .map_err(|e| e.to_string()),
-        ChannelSettings::Slack(s) => SlackChannel::new(
-            s.name.clone(),
-            s.webhook_url.expose(),
-            s.events.clone(),
-            DeliveryPolicy {
-                timeout: s.timeout,
-                retries: s.retries,
-                backoff: s.backoff,
-            },
-        )
-        .map(|c| Arc::new(c) as Arc<dyn Channel>)
-        .map_err(|e| e.to_string()),
     }
 }

@@ -82,8 +82,7 @@ pub(crate) fn render(r: &RunReport, journal: &Path) -> String {
 }
 
 /// The verdict of a run that could not start or broke, with every registered secret masked.
-pub(crate) fn render_broken(name: &str, why: Option<&serde_json::Value>, journal: &Path) -> String {
-    let why = why.and_then(|v| v.as_str()).unwrap_or("unknown");
+pub(crate) fn render_broken(name: &str, why: &str, journal: &Path) -> String {
     let text = format!(
         "experiment `{name}` ended `error` (exit code 15)\n  cause:      {why}\n  rollbacks:  not run (the run did not start or broke before its method)\n  journal:    {}",
         journal.display()
@@ -198,7 +197,7 @@ mod tests {
             assert_masked(&out, "the verdict");
             let broken = render_broken(
                 "verdict::t",
-                Some(&json!(format!("setup failed: {s:?}"))),
+                &format!("setup failed: {s:?}"),
                 Path::new("j.json"),
             );
             assert_masked(&redact(&broken), "the broken verdict");

@@ -4,7 +4,12 @@
 
 /// Replays a run's random choices: the seed a verdict or journal printed.
 pub const SEED: &str = "CHAOS_SEED";
-/// The settings file (default: the nearest `chaos.toml` up to the workspace root).
+/// The settings file (default: the nearest `chaos.toml` up to the workspace root); any path,
+/// `.yaml` / `.yml` is read as Chaos Toolkit's settings.
+///
+/// ```
+/// assert_eq!(chaos_runtime::env::SETTINGS, "CHAOS_SETTINGS");
+/// ```
 pub const SETTINGS: &str = "CHAOS_SETTINGS";
 /// Where journals go; overrides the settings file's `journal.dir`.
 pub const JOURNAL_DIR: &str = "CHAOS_JOURNAL_DIR";

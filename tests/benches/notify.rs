@@ -5,13 +5,12 @@
 //! `cargo bench -p chaos-tests --bench notify` (about 40 s). Chaos Toolkit sends its events
 //! one after another on the run's thread: with 2 s per event that adds about 2 s per event.
 
+use chaos_harness::runtime::journal::{DeliveryStatus, JournalRecorder};
 use chaos_harness::runtime::notify::{
-    Channel, DeliveryPolicy, DeliveryStatus, HttpChannel, HttpChannelConfig, NotificationSink,
-    Notifier,
+    BoxedChannel, DeliveryPolicy, HttpChannel, HttpChannelConfig, NotificationSink, Notifier,
 };
 use chaos_harness::runtime::{run::Runner, Action, Context, Experiment, Probe};
 use chaos_tests::receiver::{Answer, Receiver};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod common;
@@ -33,9 +32,10 @@ struct Sample {
     gave_up: usize,
 }
 
-fn once(exp: &Experiment, channels: Vec<Arc<dyn Channel>>, flush_timeout: Duration) -> Sample {
+fn once(exp: &Experiment, channels: Vec<BoxedChannel>, flush_timeout: Duration) -> Sample {
     let notifier = Notifier::global().expect("notifier");
-    let sink = NotificationSink::new(exp.name(), notifier, channels, None);
+    let recorder = JournalRecorder::new(exp.name());
+    let sink = NotificationSink::new(&recorder, notifier, channels, None);
     let deliveries = sink.deliveries();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -44,6 +44,7 @@ fn once(exp: &Experiment, channels: Vec<Arc<dyn Channel>>, flush_timeout: Durati
     let started = Instant::now();
     rt.block_on(
         Runner::new()
+            .sink(recorder)
             .sink(sink)
             .run(exp, Context::builder().seed(1).build()),
     );
@@ -68,8 +69,8 @@ fn once(exp: &Experiment, channels: Vec<Arc<dyn Channel>>, flush_timeout: Durati
 fn main() {
     let exp = experiment();
     let receiver = Receiver::start(Answer::After(Duration::from_secs(2)));
-    let slow = |name: &str| -> Arc<dyn Channel> {
-        Arc::new(
+    let slow = |name: &str| -> BoxedChannel {
+        BoxedChannel::new(
             HttpChannel::new(HttpChannelConfig {
                 name: name.into(),
                 url: receiver.url(),

@@ -32,6 +32,7 @@
 // three built-in providers, `registry`.
 mod env_user_password;
 pub(crate) mod error;
+mod from_settings;
 mod provider;
 mod registry;
 mod service_account;

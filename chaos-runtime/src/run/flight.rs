@@ -2,7 +2,7 @@
 //! tasks; and their cancellation, which ends every one of them before it returns.
 
 use super::activity::{self, Executed};
-use super::phases::Run;
+use super::state::{Background, InFlight, Pending, Run};
 use super::tally::FindingKind;
 use crate::error::ActivityFailure;
 use crate::event::{ActivityRecord, EventKind, Phase};
@@ -11,31 +11,6 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-
-/// An activity that started and has not been recorded yet.
-pub(super) struct InFlight {
-    id: u64,
-    phase: Phase,
-    activity: Activity,
-    start: SystemTime,
-    started: Instant,
-}
-
-/// A background activity's task. Its handle stays in the run's state until the task has ended,
-/// so that a cancellation can always abort and join it.
-pub(super) struct Background {
-    id: u64,
-    handle: JoinHandle<()>,
-}
-
-/// A background activity whose result the method has not joined yet.
-pub(super) struct Pending {
-    activity: Arc<Activity>,
-    id: u64,
-    start: SystemTime,
-    started: Instant,
-    result: oneshot::Receiver<Executed>,
-}
 
 impl Run<'_> {
     /// Marks `activity` as started and emits `activity-started`; returns its id.

@@ -2,7 +2,7 @@
 //! state sampled meanwhile for the `during` strategies.
 
 use super::activity;
-use super::phases::Run;
+use super::state::Run;
 use super::stop::Stop;
 use super::tally::FindingKind;
 use crate::event::{ActivityRecord, EventKind, Phase};

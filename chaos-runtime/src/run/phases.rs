@@ -2,87 +2,20 @@
 //! rollbacks, under the experiment timeout and the run's stop channel.
 
 use super::activity::{self, Executed};
-use super::flight::{Background, InFlight};
-use super::stop::{Stop, StopSignal};
-use super::tally::{FindingKind, Tally};
+use super::state::Run;
+use super::stop::Stop;
+use super::tally::FindingKind;
 use super::verdict::decide;
-use crate::context::Context;
 use crate::event::{
-    ActivityRecord, Bus, EventKind, Finding, Phase, RollbackDecision, RollbackSummary, RunReport,
+    ActivityRecord, EventKind, Finding, Phase, RollbackDecision, RollbackSummary, RunReport,
 };
-use crate::experiment::{Activity, Experiment, RollbackStrategy};
-use crate::extend::{Control, ControlPoint};
+use crate::experiment::{Activity, RollbackStrategy};
+use crate::extend::ControlPoint;
 use crate::interrupt::Interrupt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Instant;
 
-/// What a run has recorded so far.
-#[derive(Default)]
-pub(super) struct State {
-    pub(super) method_started: bool,
-    pub(super) tally: Tally,
-    pub(super) in_flight: Vec<InFlight>,
-    pub(super) next_id: u64,
-    pub(super) background: Vec<Background>,
-}
-
-/// One run of one experiment.
-pub(super) struct Run<'e> {
-    pub(super) exp: &'e Experiment,
-    pub(super) cx: Context,
-    pub(super) bus: Bus,
-    pub(super) state: Mutex<State>,
-    pub(super) controls: Vec<Arc<dyn Control>>,
-    pub(super) stop: StopSignal,
-}
-
 impl Run<'_> {
-    pub(super) fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Records a finding.
-    pub(super) fn found(&self, kind: FindingKind, finding: Finding) {
-        self.state().tally.record(kind, finding);
-    }
-
-    /// Calls every control before or after `point`; the first refusal stops the run (outside
-    /// the rollbacks, which cannot be stopped).
-    pub(super) fn control(&self, before: bool, point: ControlPoint<'_>) {
-        for c in &self.controls {
-            let verdict = if before {
-                c.before(&point, &self.cx)
-            } else {
-                c.after(&point, &self.cx)
-            };
-            if let Err(reason) = verdict {
-                let why = format!("control `{}`: {reason}", c.name());
-                let in_rollbacks = matches!(
-                    point,
-                    ControlPoint::Rollbacks
-                        | ControlPoint::Activity {
-                            phase: Phase::Rollbacks,
-                            ..
-                        }
-                );
-                if in_rollbacks {
-                    tracing::warn!("{why} (ignored: rollbacks cannot be interrupted)");
-                    continue;
-                }
-                self.stop.raise(Stop::Control(why));
-                return;
-            }
-        }
-    }
-
-    /// Parks the run once a stop reason is raised, so that nothing more starts: the run's
-    /// `select!` then ends it.
-    pub(super) async fn checkpoint(&self) {
-        if self.stop.is_raised() {
-            std::future::pending::<()>().await;
-        }
-    }
-
     /// Runs the experiment to its report.
     pub(super) async fn execute(self, interrupt: Option<Interrupt>) -> RunReport {
         let started = Instant::now();

@@ -11,22 +11,14 @@ use std::path::{Path, PathBuf};
 /// ```
 pub const FILE_NAME: &str = "chaos.toml";
 
-/// The environment variable naming the settings file (any path; `.yaml` / `.yml` is read as
-/// Chaos Toolkit's settings).
-///
-/// ```
-/// assert_eq!(chaos_runtime::settings::SETTINGS_ENV, "CHAOS_SETTINGS");
-/// ```
-pub const SETTINGS_ENV: &str = crate::env::SETTINGS;
-
 impl Settings {
     /// The file [`Settings::load`] reads: the path in `CHAOS_SETTINGS` (an error when it does
     /// not exist), else the nearest `chaos.toml`; `None` without one.
     pub(super) fn locate() -> Result<Option<PathBuf>, SettingsError> {
-        match crate::env::path(SETTINGS_ENV) {
+        match crate::env::path(crate::env::SETTINGS) {
             Some(path) => {
                 if !path.exists() {
-                    return Err(SettingsError::not_found(SETTINGS_ENV, path));
+                    return Err(SettingsError::not_found(crate::env::SETTINGS, path));
                 }
                 Ok(Some(path))
             }
@@ -46,7 +38,7 @@ impl Settings {
     /// }
     /// ```
     pub fn find() -> Option<PathBuf> {
-        crate::env::path(SETTINGS_ENV).or_else(|| {
+        crate::env::path(crate::env::SETTINGS).or_else(|| {
             std::env::current_dir()
                 .ok()
                 .and_then(|dir| Settings::find_from(&dir))

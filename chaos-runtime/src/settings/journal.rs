@@ -7,20 +7,6 @@ use super::SettingsError;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The environment variable overriding `[journal] dir`.
-///
-/// ```
-/// assert_eq!(chaos_runtime::settings::JOURNAL_DIR_ENV, "CHAOS_JOURNAL_DIR");
-/// ```
-pub const JOURNAL_DIR_ENV: &str = crate::env::JOURNAL_DIR;
-
-/// The environment variable overriding `[journal] flush_timeout`.
-///
-/// ```
-/// assert_eq!(chaos_runtime::settings::FLUSH_TIMEOUT_ENV, "CHAOS_FLUSH_TIMEOUT");
-/// ```
-pub const FLUSH_TIMEOUT_ENV: &str = crate::env::FLUSH_TIMEOUT;
-
 /// How long the harness waits at the end of a run for notifications, by default.
 ///
 /// ```
@@ -62,12 +48,12 @@ impl Default for JournalSettings {
 impl JournalSettings {
     /// Applies `CHAOS_JOURNAL_DIR` and `CHAOS_FLUSH_TIMEOUT`, when they are set and not empty.
     pub(super) fn apply_env_overrides(&mut self) -> Result<(), SettingsError> {
-        if let Some(dir) = crate::env::path(JOURNAL_DIR_ENV) {
+        if let Some(dir) = crate::env::path(crate::env::JOURNAL_DIR) {
             self.dir = Some(dir);
         }
-        if let Some(value) = crate::env::var(FLUSH_TIMEOUT_ENV) {
+        if let Some(value) = crate::env::var(crate::env::FLUSH_TIMEOUT) {
             self.flush_timeout = parse_duration(&value)
-                .map_err(|message| SettingsError::env(FLUSH_TIMEOUT_ENV, value, message))?;
+                .map_err(|message| SettingsError::env(crate::env::FLUSH_TIMEOUT, value, message))?;
         }
         Ok(())
     }

@@ -60,8 +60,8 @@ mod yaml;
 
 pub use credentials::{CredentialSettings, DEFAULT_K8S_TOKEN_PATH};
 pub use error::{SettingsError, SettingsErrorKind};
-pub use file::{FILE_NAME, SETTINGS_ENV};
-pub use journal::{JournalSettings, DEFAULT_FLUSH_TIMEOUT, FLUSH_TIMEOUT_ENV, JOURNAL_DIR_ENV};
+pub use file::FILE_NAME;
+pub use journal::{JournalSettings, DEFAULT_FLUSH_TIMEOUT};
 pub use notifications::{
     ChannelSettings, HttpChannelSettings, SlackChannelSettings, DEFAULT_BACKOFF,
     DEFAULT_CHANNEL_TIMEOUT, DEFAULT_RETRIES,

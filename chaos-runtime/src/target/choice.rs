@@ -209,9 +209,15 @@ impl<T> Selection<T> {
     }
 }
 
-/// A name pattern: `*` matches any run of characters, `?` one character; anything else
-/// matches itself.
-pub(crate) fn glob(pattern: &str, name: &str) -> bool {
+/// Whether `name` matches the name pattern `pattern`: `*` matches any run of characters, `?`
+/// one character; anything else matches itself. Targets use it for `name = "web-*"` filters.
+///
+/// ```
+/// use chaos_runtime::target::glob;
+/// assert!(glob("web-*", "web-7f9c"));
+/// assert!(!glob("web-?", "web-12"));
+/// ```
+pub fn glob(pattern: &str, name: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
     let (mut pi, mut ni) = (0, 0);

@@ -5,7 +5,7 @@
 //!
 //! - [`Select`]: how many of the matching objects an action takes (all, a count, a
 //!   percentage rounded up, the oldest), drawn from the run's seed, and the [`Selection`]
-//!   recorded in the journal ([`Selection::record`]);
+//!   recorded in the journal ([`Selection::record`]); [`glob`] for name patterns;
 //! - [`TargetSettings`]: the typed reader of a `[targets.NAME]` section, with unknown-key
 //!   errors, and the dry-run switch;
 //! - [`Guard`] and [`Refusal`]: blast-radius limits; [`touches_nothing`]: the one decision
@@ -26,8 +26,7 @@ pub mod aws;
 #[cfg(feature = "k8s")]
 pub mod k8s;
 
-pub(crate) use choice::glob;
-pub use choice::{Amount, Order, Select, Selection};
+pub use choice::{glob, Amount, Order, Select, Selection};
 pub use guard::{touches_nothing, Guard, Refusal, Untouched};
 pub use settings::{TargetSettings, TargetSettingsError};
 

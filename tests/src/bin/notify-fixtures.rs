@@ -9,9 +9,6 @@ use chaos_harness::Setup;
 use std::io::Write;
 use std::time::Duration;
 
-type Fut<'a> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), BoxError>> + Send + 'a>>;
-
 fn append(var: &str, line: &str) {
     if let Ok(path) = std::env::var(var) {
         if let Ok(mut f) = std::fs::OpenOptions::new()
@@ -30,11 +27,9 @@ impl Channel for FileChannel {
     fn name(&self) -> &str {
         "file"
     }
-    fn deliver<'a>(&'a self, n: &'a Notification) -> Fut<'a> {
-        Box::pin(async move {
-            append("CHANNEL_FILE", &n.body().to_string());
-            Ok(())
-        })
+    async fn deliver(&self, n: &Notification) -> Result<(), BoxError> {
+        append("CHANNEL_FILE", &n.body().to_string());
+        Ok(())
     }
 }
 

@@ -3,20 +3,15 @@
 //! neither the verdict nor the journal; Slack messages; custom channels.
 
 use chaos_harness::runtime::event::RunReport;
-use chaos_harness::runtime::journal::{Journal, JournalRecorder};
+use chaos_harness::runtime::journal::{DeliveryRecord, DeliveryStatus, Journal, JournalRecorder};
 use chaos_harness::runtime::notify::{
-    Channel, DeliveryPolicy, DeliveryRecord, DeliveryStatus, HttpChannel, HttpChannelConfig,
+    channel_fn, BoxedChannel, Channel, DeliveryPolicy, HttpChannel, HttpChannelConfig,
     Notification, NotificationSink, Notifier, SlackChannel,
 };
 use chaos_harness::runtime::{run::Runner, Action, Context, Experiment, Outcome, Probe};
 use chaos_tests::receiver::{refusing_url, Answer, Receiver, Request};
-use futures_util_shim::BoxFuture;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-mod futures_util_shim {
-    pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
-}
 
 fn experiment(outcome: Outcome) -> Experiment {
     let b = Experiment::builder(format!("notify::{}", outcome.as_str().replace('-', "_")))
@@ -54,7 +49,7 @@ fn experiment(outcome: Outcome) -> Experiment {
         .unwrap()
 }
 
-fn http(url: &str, configure: impl FnOnce(&mut HttpChannelConfig)) -> Arc<dyn Channel> {
+fn http(url: &str, configure: impl FnOnce(&mut HttpChannelConfig)) -> BoxedChannel {
     let mut config = HttpChannelConfig {
         name: "receiver".into(),
         url: url.into(),
@@ -69,7 +64,7 @@ fn http(url: &str, configure: impl FnOnce(&mut HttpChannelConfig)) -> Arc<dyn Ch
         },
     };
     configure(&mut config);
-    Arc::new(HttpChannel::new(config).unwrap())
+    BoxedChannel::new(HttpChannel::new(config).unwrap())
 }
 
 struct Run {
@@ -79,11 +74,11 @@ struct Run {
     deliveries: Vec<DeliveryRecord>,
 }
 
-fn run(exp: &Experiment, channels: Vec<Arc<dyn Channel>>, flush: Duration) -> Run {
+fn run(exp: &Experiment, channels: Vec<BoxedChannel>, flush: Duration) -> Run {
     let notifier = Notifier::global().expect("notifier");
-    let sink = NotificationSink::new(exp.name(), notifier, channels, Some("/tmp/j.json".into()));
-    let deliveries = sink.deliveries();
     let rec = JournalRecorder::new(exp.name());
+    let sink = NotificationSink::new(&rec, notifier, channels, Some("/tmp/j.json".into()));
+    let deliveries = sink.deliveries();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -320,7 +315,7 @@ fn failing_refusing_and_silent_receivers_change_neither_verdict_nor_journal() {
 #[test]
 fn slack_messages_read_at_a_glance() {
     let slack = Receiver::start(Answer::Ok);
-    let channel: Arc<dyn Channel> = Arc::new(
+    let channel = BoxedChannel::new(
         SlackChannel::new(
             "slack",
             format!("{}/services/T0/B0/x", slack.url()),
@@ -364,14 +359,9 @@ impl Channel for Collect {
     fn accepts(&self, event: &str) -> bool {
         event.starts_with("run-")
     }
-    fn deliver<'a>(
-        &'a self,
-        n: &'a Notification,
-    ) -> BoxFuture<'a, Result<(), chaos_harness::BoxError>> {
-        Box::pin(async move {
-            self.0.lock().unwrap().push((n.name.to_owned(), n.seq));
-            Ok(())
-        })
+    async fn deliver(&self, n: &Notification) -> Result<(), chaos_harness::BoxError> {
+        self.0.lock().unwrap().push((n.name.to_owned(), n.seq));
+        Ok(())
     }
 }
 
@@ -380,7 +370,7 @@ fn custom_channels_receive_what_they_accept() {
     let collect = Arc::new(Collect(Mutex::new(Vec::new())));
     let r = run(
         &experiment(Outcome::Passed),
-        vec![collect.clone()],
+        vec![BoxedChannel::new(collect.clone())],
         Duration::from_secs(5),
     );
     assert!(r
@@ -391,6 +381,57 @@ fn custom_channels_receive_what_they_accept() {
     got.sort_by_key(|(_, seq)| *seq);
     let names: Vec<_> = got.into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["run-started", "run-completed"]);
+    assert!(
+        r.journal
+            .notifications
+            .iter()
+            .all(|d| d.channel == "collect" && d.status == DeliveryStatus::Delivered),
+        "the deliveries are a typed field of the journal: {:?}",
+        r.journal.notifications
+    );
+}
+
+#[test]
+fn a_closure_is_a_channel() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let keep = seen.clone();
+    let channel = channel_fn("closure", move |n: Notification| {
+        let keep = keep.clone();
+        async move {
+            keep.lock().unwrap().push(n.name.to_owned());
+            if n.name == "run-completed" {
+                Err("the receiver said no".into())
+            } else {
+                Ok(())
+            }
+        }
+    })
+    .events(["run-started", "run-completed"])
+    .policy(DeliveryPolicy {
+        timeout: Duration::from_secs(1),
+        retries: 0,
+        backoff: Duration::ZERO,
+    });
+    let r = run(
+        &experiment(Outcome::Passed),
+        vec![BoxedChannel::new(channel)],
+        Duration::from_secs(5),
+    );
+    let mut got = seen.lock().unwrap().clone();
+    got.sort();
+    assert_eq!(got, ["run-completed", "run-started"]);
+    let failed: Vec<_> = r
+        .deliveries
+        .iter()
+        .filter(|d| d.status == DeliveryStatus::Failed)
+        .map(|d| (d.event, d.error.as_deref().unwrap_or_default()))
+        .collect();
+    assert_eq!(failed, [("run-completed", "the receiver said no")]);
+    assert_eq!(
+        r.report.outcome,
+        Outcome::Passed,
+        "a failing channel changes no verdict"
+    );
 }
 
 #[test]
@@ -438,12 +479,8 @@ fn the_other_outcomes_end_with_run_failed_and_their_error() {
     for (outcome, exp) in cases {
         let receiver = Receiver::start(Answer::Ok);
         let notifier = Notifier::global().unwrap();
-        let sink = NotificationSink::new(
-            exp.name(),
-            notifier,
-            vec![http(&receiver.url(), |_| {})],
-            None,
-        );
+        let rec = JournalRecorder::new(exp.name());
+        let sink = NotificationSink::new(&rec, notifier, vec![http(&receiver.url(), |_| {})], None);
         let deliveries = sink.deliveries();
         let (trigger, interrupt) = Interrupt::manual();
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -452,6 +489,7 @@ fn the_other_outcomes_end_with_run_failed_and_their_error() {
             .unwrap();
         let report = rt.block_on(async {
             let run = Runner::new()
+                .sink(rec.clone())
                 .sink(sink)
                 .interrupt(interrupt)
                 .run(&exp, Context::builder().build());
@@ -483,14 +521,15 @@ fn the_other_outcomes_end_with_run_failed_and_their_error() {
 
     // A run that cannot start: validate-failed carries the error, then run-failed.
     let receiver = Receiver::start(Answer::Ok);
+    let rec = JournalRecorder::new("notify::unbuilt");
     let sink = NotificationSink::new(
-        "notify::unbuilt",
+        &rec,
         Notifier::global().unwrap(),
         vec![http(&receiver.url(), |_| {})],
         None,
     );
     let deliveries = sink.deliveries();
-    let report = Runner::new().sink(sink).fail(
+    let report = Runner::new().sink(rec.clone()).sink(sink).fail(
         "notify::unbuilt",
         1,
         "chaos.toml:3: secrets.token: environment variable TOKEN is not set".into(),

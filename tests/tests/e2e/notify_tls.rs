@@ -1,9 +1,9 @@
 //! `verify_tls`: an HTTPS receiver with a self-signed certificate is refused by a verifying
 //! channel and reached by one with `verify_tls = false`.
 
+use chaos_harness::runtime::journal::{DeliveryStatus, JournalRecorder};
 use chaos_harness::runtime::notify::{
-    Channel, DeliveryPolicy, DeliveryStatus, HttpChannel, HttpChannelConfig, NotificationSink,
-    Notifier,
+    BoxedChannel, DeliveryPolicy, HttpChannel, HttpChannelConfig, NotificationSink, Notifier,
 };
 use chaos_harness::runtime::{run::Runner, Action, Context, Experiment};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -89,7 +89,7 @@ fn https_receiver() -> (String, Arc<AtomicUsize>) {
 }
 
 fn deliver_once(url: &str, verify_tls: bool) -> Vec<DeliveryStatus> {
-    let channel: Arc<dyn Channel> = Arc::new(
+    let channel = BoxedChannel::new(
         HttpChannel::new(HttpChannelConfig {
             name: format!("tls-{verify_tls}"),
             url: url.into(),
@@ -109,7 +109,8 @@ fn deliver_once(url: &str, verify_tls: bool) -> Vec<DeliveryStatus> {
         .method(Action::new("a", |_| async { Ok(()) }))
         .build()
         .unwrap();
-    let sink = NotificationSink::new("tls::x", Notifier::global().unwrap(), vec![channel], None);
+    let recorder = JournalRecorder::new("tls::x");
+    let sink = NotificationSink::new(&recorder, Notifier::global().unwrap(), vec![channel], None);
     let deliveries = sink.deliveries();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -117,6 +118,7 @@ fn deliver_once(url: &str, verify_tls: bool) -> Vec<DeliveryStatus> {
         .unwrap();
     rt.block_on(
         Runner::new()
+            .sink(recorder)
             .sink(sink)
             .run(&exp, Context::builder().build()),
     );

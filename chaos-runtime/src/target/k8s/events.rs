@@ -8,7 +8,7 @@
 //! No Event is written in dry-run, with `events = false`, or in a namespace outside
 //! `allowed_namespaces`.
 
-use super::pods::PodInfo;
+use super::pod_info::PodInfo;
 use super::Cluster;
 use crate::context::Context;
 use crate::event::RunReport;

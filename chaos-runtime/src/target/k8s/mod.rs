@@ -45,12 +45,14 @@
 
 mod events;
 mod nodes;
+mod pod_info;
 mod pods;
 mod workloads;
 
 pub use events::{ClusterEvents, REPORTING_CONTROLLER};
 pub use nodes::{node, nodes, uncordon_cordoned, NodeInfo, Nodes};
-pub use pods::{pods, PodInfo, Pods};
+pub use pod_info::PodInfo;
+pub use pods::{pods, Pods};
 pub use workloads::{deployment, restore_scales, Deployment, DeploymentState, ScaleReport};
 
 use crate::context::Context;

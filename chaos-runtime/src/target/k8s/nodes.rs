@@ -1,6 +1,7 @@
 //! Nodes: selection, cordon / uncordon, drain and delete, readiness probes.
 
-use super::pods::{touch_pods, PodInfo, IN_FLIGHT};
+use super::pod_info::PodInfo;
+use super::pods::{touch_pods, IN_FLIGHT};
 use super::{cluster, events, list_all, wait_until, ActionReport, Cluster, K8sError, POLL};
 use crate::context::Context;
 use crate::target::{glob, Select, Selection};
