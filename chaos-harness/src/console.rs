@@ -65,7 +65,7 @@ impl EventSink for Console {
 mod tests {
     use super::*;
     use chaos_runtime::event::{ActivityRecord, Phase};
-    use chaos_runtime::experiment::ActivityKind;
+    use chaos_runtime::ActivityKind;
     use std::io::Write;
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, SystemTime};

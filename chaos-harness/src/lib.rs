@@ -50,13 +50,16 @@ mod verdict;
 
 pub use setup::Setup;
 
-pub use chaos_runtime::target::{http, process};
+// The engine's public API, each item at one path: `chaos_harness::X` is `chaos_runtime::X`.
 pub use chaos_runtime::{
-    credentials, event, extend, interrupt, journal, notify, redact, run, settings, target,
-    BoxError, Context, Experiment, Hypothesis, MissingVariable, Outcome, RollbackStrategy,
-    SeededRng,
+    credentials, env, event, extend, interrupt, journal, notify, redact, run, settings, Action,
+    Activity, ActivityKind, ActivityOptions, BoxError, Concurrency, Context, Experiment,
+    ExperimentBuilder, ExperimentError, Hypothesis, MissingVariable, Outcome, Probe,
+    RollbackStrategy, SeededRng, Status, Unchecked, DEFAULT_GROUP,
 };
 pub use harness::{journal_dir, journal_path};
+
+pub use chaos_runtime::target::{http, process};
 
 /// The AWS EC2 target (cargo feature `aws`).
 #[cfg(feature = "aws")]
@@ -68,8 +71,15 @@ pub use chaos_runtime::target::aws;
 #[cfg(feature = "k8s")]
 pub use chaos_runtime::target::k8s;
 
-/// The engine: model, builder, runner, events, journal and targets.
-pub use chaos_runtime as runtime;
+/// The kit every target shares: choosing targets ([`Select`](target::Select)), guards and dry
+/// runs, typed `[targets.X]` settings. The targets themselves are at the crate root
+/// ([`http`], [`process`], and with their features `aws` and `k8s`).
+pub mod target {
+    pub use chaos_runtime::target::{
+        glob, touches_nothing, Amount, Guard, Order, Refusal, Select, Selection, TargetContext,
+        TargetSettings, TargetSettingsError, Untouched,
+    };
+}
 
 /// Everything an experiment file needs: `use chaos_harness::prelude::*;`.
 pub mod prelude {

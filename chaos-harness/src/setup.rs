@@ -13,7 +13,7 @@ use std::sync::Arc;
 ///
 /// ```no_run
 /// use chaos_harness::Setup;
-/// use chaos_harness::runtime::credentials::TokenFile;
+/// use chaos_harness::credentials::TokenFile;
 ///
 /// fn setup(s: &mut Setup) {
 ///     s.credentials("api", TokenFile::new("/run/secrets/api-token"));

@@ -136,7 +136,7 @@ fn keys(attrs: &Attrs) -> TokenStream {
     }
     if let Some(r) = attrs.rollbacks() {
         let variant = format_ident!("{}", r.variant());
-        calls.extend(quote!(.rollbacks(__c::RollbackStrategy::#variant)));
+        calls.extend(quote!(.rollback_strategy(__c::RollbackStrategy::#variant)));
     }
     if let Some(t) = attrs.timeout() {
         let d = duration(&t);

@@ -116,50 +116,6 @@ impl Context {
         }
     }
 
-    /// The settings file's `[targets.NAME]` table (for example `aws`), if any.
-    pub fn target_settings(&self, name: &str) -> Option<&toml::Value> {
-        self.inner.target_settings.get(name)
-    }
-
-    /// Records a target selection (which instances or pods a run chose, and from what); the
-    /// journal lists them under `targets`.
-    pub fn record_targets(&self, selection: serde_json::Value) {
-        self.inner
-            .targets
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(selection);
-    }
-
-    /// The selections recorded so far.
-    pub fn recorded_targets(&self) -> Vec<serde_json::Value> {
-        self.inner
-            .targets
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// Runs `f` on the run's value of type `T` (created with `T::default()` on first use):
-    /// targets keep per-run state here, such as what an action stopped so that a rollback can
-    /// start it again without arguments.
-    ///
-    /// ```
-    /// let cx = chaos_runtime::Context::builder().build();
-    /// cx.with_stash(|v: &mut Vec<String>| v.push("i-123".into()));
-    /// assert_eq!(cx.with_stash(|v: &mut Vec<String>| v.clone()), ["i-123"]);
-    /// ```
-    pub fn with_stash<T: Default + Send + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        let mut stash = self.inner.stash.lock().unwrap_or_else(|p| p.into_inner());
-        let slot = stash
-            .entry(std::any::TypeId::of::<T>())
-            .or_insert_with(|| Box::new(T::default()));
-        match slot.downcast_mut::<T>() {
-            Some(v) => f(v),
-            None => unreachable!("the stash is keyed by type"),
-        }
-    }
-
     /// Every variable given to the context (not the environment's).
     pub fn vars(&self) -> &BTreeMap<String, String> {
         &self.inner.vars
@@ -170,6 +126,39 @@ impl Context {
     pub fn with_rng<R>(&self, f: impl FnOnce(&mut SeededRng) -> R) -> R {
         let mut rng = self.inner.rng.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut rng)
+    }
+}
+
+impl crate::target::TargetContext for Context {
+    fn target_settings(&self, name: &str) -> Option<&toml::Value> {
+        self.inner.target_settings.get(name)
+    }
+
+    fn record_targets(&self, selection: serde_json::Value) {
+        self.inner
+            .targets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(selection);
+    }
+
+    fn recorded_targets(&self) -> Vec<serde_json::Value> {
+        self.inner
+            .targets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn with_stash<T: Default + Send + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        let mut stash = self.inner.stash.lock().unwrap_or_else(|p| p.into_inner());
+        let slot = stash
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| Box::new(T::default()));
+        match slot.downcast_mut::<T>() {
+            Some(v) => f(v),
+            None => unreachable!("the stash is keyed by type"),
+        }
     }
 }
 

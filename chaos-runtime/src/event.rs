@@ -5,7 +5,7 @@
 //! task or queue and return at once, so that the experiment's timeline is never delayed.
 
 use crate::error::ActivityFailure;
-use crate::experiment::ActivityKind;
+use crate::model::ActivityKind;
 use crate::outcome::{Outcome, Status};
 use serde::Serialize;
 use serde_json::Value;

@@ -7,7 +7,7 @@
 
 use crate::context::Context;
 use crate::event::{Phase, RunReport};
-use crate::experiment::ActivityKind;
+use crate::model::ActivityKind;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -24,14 +24,55 @@ pub struct RunPlan {
     pub variables: BTreeMap<String, String>,
 }
 
+/// A hook's or a control's refusal: why it stops a run, in the journal's `stopped_by` and the
+/// verdict. Made from any message: `Err("changes are frozen".into())`.
+///
+/// ```
+/// use chaos_runtime::extend::Veto;
+/// let veto = Veto::from(format!("no `{}` today", "kill"));
+/// assert_eq!(veto.to_string(), "no `kill` today");
+/// assert_eq!(veto.reason(), "no `kill` today");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct Veto {
+    reason: String,
+}
+
+impl Veto {
+    /// A refusal for `reason`.
+    pub fn new(reason: impl Into<String>) -> Veto {
+        Veto {
+            reason: reason.into(),
+        }
+    }
+
+    /// Why the run is refused or stopped.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+impl From<String> for Veto {
+    fn from(reason: String) -> Veto {
+        Veto::new(reason)
+    }
+}
+
+impl From<&str> for Veto {
+    fn from(reason: &str) -> Veto {
+        Veto::new(reason)
+    }
+}
+
 /// Called with every experiment before it runs (Kallisti's trial creation hook).
 ///
 /// ```
-/// use chaos_runtime::extend::{Hook, RunPlan};
+/// use chaos_runtime::extend::{Hook, RunPlan, Veto};
 /// struct OnlyNightly;
 /// impl Hook for OnlyNightly {
 ///     fn name(&self) -> &str { "only-nightly" }
-///     fn before_run(&self, plan: &mut RunPlan) -> Result<(), String> {
+///     fn before_run(&self, plan: &mut RunPlan) -> Result<(), Veto> {
 ///         plan.tags.push("checked".into());
 ///         if std::env::var("NIGHTLY").is_err() && plan.tags.iter().any(|t| t == "nightly") {
 ///             return Err("nightly experiments run only in the nightly job".into());
@@ -45,7 +86,7 @@ pub trait Hook: Send + Sync + 'static {
     fn name(&self) -> &str;
     /// Changes the plan, or refuses the run with a reason: the experiment then ends with
     /// outcome `aborted` before anything is touched.
-    fn before_run(&self, plan: &mut RunPlan) -> Result<(), String>;
+    fn before_run(&self, plan: &mut RunPlan) -> Result<(), Veto>;
 }
 
 /// Where a [`Control`] is called.
@@ -71,19 +112,19 @@ pub enum ControlPoint<'a> {
 }
 
 /// Called before and after the experiment, each hypothesis check, the method, the rollbacks
-/// and each activity (Chaos Toolkit's controls). Returning `Err(reason)` interrupts the run:
+/// and each activity (Chaos Toolkit's controls). Returning `Err(`[`Veto`]`)` interrupts the run:
 /// the activity in flight is cancelled, rollbacks run (they cannot be interrupted), and the
 /// run ends `interrupted`, naming the control and its reason.
 ///
 /// Controls are called on the run's timeline: keep them quick.
 ///
 /// ```
-/// use chaos_runtime::extend::{Control, ControlPoint};
+/// use chaos_runtime::extend::{Control, ControlPoint, Veto};
 /// use chaos_runtime::Context;
 /// struct StopFile;
 /// impl Control for StopFile {
 ///     fn name(&self) -> &str { "stop-file" }
-///     fn before(&self, point: &ControlPoint<'_>, _cx: &Context) -> Result<(), String> {
+///     fn before(&self, point: &ControlPoint<'_>, _cx: &Context) -> Result<(), Veto> {
 ///         if matches!(point, ControlPoint::Activity { .. }) && std::path::Path::new("/tmp/STOP-CHAOS").exists() {
 ///             return Err("/tmp/STOP-CHAOS exists".into());
 ///         }
@@ -95,12 +136,12 @@ pub trait Control: Send + Sync + 'static {
     /// The control's name, used in verdicts and logs.
     fn name(&self) -> &str;
     /// Called before `point`.
-    fn before(&self, point: &ControlPoint<'_>, cx: &Context) -> Result<(), String> {
+    fn before(&self, point: &ControlPoint<'_>, cx: &Context) -> Result<(), Veto> {
         let _ = (point, cx);
         Ok(())
     }
     /// Called after `point`.
-    fn after(&self, point: &ControlPoint<'_>, cx: &Context) -> Result<(), String> {
+    fn after(&self, point: &ControlPoint<'_>, cx: &Context) -> Result<(), Veto> {
         let _ = (point, cx);
         Ok(())
     }
@@ -172,7 +213,7 @@ impl<T: Hook + ?Sized> Hook for std::sync::Arc<T> {
     fn name(&self) -> &str {
         (**self).name()
     }
-    fn before_run(&self, plan: &mut RunPlan) -> Result<(), String> {
+    fn before_run(&self, plan: &mut RunPlan) -> Result<(), Veto> {
         (**self).before_run(plan)
     }
 }
@@ -181,10 +222,10 @@ impl<T: Control + ?Sized> Control for std::sync::Arc<T> {
     fn name(&self) -> &str {
         (**self).name()
     }
-    fn before(&self, point: &ControlPoint<'_>, cx: &Context) -> Result<(), String> {
+    fn before(&self, point: &ControlPoint<'_>, cx: &Context) -> Result<(), Veto> {
         (**self).before(point, cx)
     }
-    fn after(&self, point: &ControlPoint<'_>, cx: &Context) -> Result<(), String> {
+    fn after(&self, point: &ControlPoint<'_>, cx: &Context) -> Result<(), Veto> {
         (**self).after(point, cx)
     }
 }

@@ -24,10 +24,10 @@ pub mod credentials;
 pub mod env;
 pub mod error;
 pub mod event;
-pub mod experiment;
 pub mod extend;
 pub mod interrupt;
 pub mod journal;
+mod model;
 pub mod notify;
 pub mod outcome;
 pub mod redact;
@@ -41,9 +41,9 @@ pub mod tls;
 
 pub use context::Context;
 pub use error::{BoxError, MissingVariable};
-pub use experiment::{
-    Action, Activity, ActivityOptions, Concurrency, Experiment, ExperimentBuilder, ExperimentError,
-    Hypothesis, Probe, RollbackStrategy, Unchecked, DEFAULT_GROUP,
+pub use model::{
+    Action, Activity, ActivityKind, ActivityOptions, Concurrency, Experiment, ExperimentBuilder,
+    ExperimentError, Hypothesis, Probe, RollbackStrategy, Unchecked, DEFAULT_GROUP,
 };
 pub use outcome::{Outcome, Status};
 pub use rng::SeededRng;

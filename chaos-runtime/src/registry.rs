@@ -1,6 +1,6 @@
 //! The registry of experiments made by `#[experiment]`, collected with `inventory`.
 
-use crate::experiment::{Experiment, ExperimentError};
+use crate::model::{Experiment, ExperimentError};
 use crate::outcome::Outcome;
 
 /// One experiment as `#[experiment]` registers it: static metadata (read without building the

@@ -15,6 +15,7 @@
 
 use chaos_harness::aws::{self, Targets};
 use chaos_harness::prelude::*;
+use chaos_harness::target::TargetContext;
 use std::time::Duration;
 
 /// The instances the experiments work on: `ec2_instance_ids`, else running instances tagged

@@ -14,7 +14,8 @@
 
 use chaos_harness::k8s;
 use chaos_harness::prelude::Select;
-use chaos_harness::runtime::Context;
+use chaos_harness::target::TargetContext;
+use chaos_harness::Context;
 use kube_sim::{Fault, FaultKind, Sim, SimConfig};
 use std::path::{Path, PathBuf};
 use std::process::Command;

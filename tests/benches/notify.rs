@@ -5,11 +5,11 @@
 //! `cargo bench -p chaos-tests --bench notify` (about 40 s). Chaos Toolkit sends its events
 //! one after another on the run's thread: with 2 s per event that adds about 2 s per event.
 
-use chaos_harness::runtime::journal::{DeliveryStatus, JournalRecorder};
-use chaos_harness::runtime::notify::{
+use chaos_harness::journal::{DeliveryStatus, JournalRecorder};
+use chaos_harness::notify::{
     BoxedChannel, DeliveryPolicy, HttpChannel, HttpChannelConfig, NotificationSink, Notifier,
 };
-use chaos_harness::runtime::{run::Runner, Action, Context, Experiment, Probe};
+use chaos_harness::{run::Runner, Action, Context, Experiment, Probe};
 use chaos_tests::receiver::{Answer, Receiver};
 use std::time::{Duration, Instant};
 

@@ -69,7 +69,7 @@ fn record(output: Value, exception: Vec<String>) -> ActivityRecord {
         exception: Some(exception),
         tolerance_met: None,
         name: "p".into(),
-        kind: crate::experiment::ActivityKind::Probe,
+        kind: crate::model::ActivityKind::Probe,
         tolerance: None,
         failure: None,
         elapsed: std::time::Duration::ZERO,

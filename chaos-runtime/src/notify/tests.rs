@@ -5,8 +5,8 @@ use crate::event::{
     ActivityRecord, ActivityStatus, Event, EventKind, EventSink, Finding, Phase, RollbackDecision,
     RunReport,
 };
-use crate::experiment::ActivityKind;
 use crate::journal::{DeliveryStatus, JournalRecorder};
+use crate::model::ActivityKind;
 use crate::outcome::{Outcome, Status};
 use crate::redact::testing::{assert_masked, awkward};
 use serde_json::{json, Value};

@@ -4,7 +4,7 @@
 use crate::context::Context;
 use crate::error::ActivityFailure;
 use crate::event::{ActivityRecord, ActivityStatus, Finding, Phase};
-use crate::experiment::{Activity, ActivityKind, Produced};
+use crate::model::{Activity, ActivityKind, Produced};
 use crate::time::rfc3339;
 use futures_util::FutureExt;
 use serde_json::Value;
@@ -83,7 +83,7 @@ pub(super) fn record(activity: &Activity, executed: Executed) -> ActivityRecord 
         ),
     };
     ActivityRecord {
-        activity: activity.describe(),
+        activity: activity.to_json(),
         output,
         status: if failure.is_some() {
             ActivityStatus::Failed

@@ -6,7 +6,7 @@ use super::state::{Background, InFlight, Pending, Run};
 use super::tally::FindingKind;
 use crate::error::ActivityFailure;
 use crate::event::{ActivityRecord, EventKind, Phase};
-use crate::experiment::Activity;
+use crate::model::Activity;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 use tokio::sync::oneshot;

@@ -34,9 +34,9 @@ pub use verdict::decide;
 
 use crate::context::Context;
 use crate::event::{Bus, EventKind, EventSink, RollbackDecision, RunReport};
-use crate::experiment::Experiment;
 use crate::extend::{Control, Extension, Hook, RunPlan};
 use crate::interrupt::Interrupt;
+use crate::model::Experiment;
 use crate::outcome::Outcome;
 use serde_json::Value;
 use state::{Run, State};
@@ -115,7 +115,7 @@ impl Runner {
         let bus = Bus::new(self.sinks);
         bus.emit(EventKind::ValidateStarted {
             experiment: exp.name.clone(),
-            description: Arc::new(exp.describe()),
+            description: Arc::new(exp.to_json()),
         });
         let mut plan = RunPlan {
             experiment: exp.name.clone(),

@@ -9,9 +9,10 @@ use super::verdict::decide;
 use crate::event::{
     ActivityRecord, EventKind, Finding, Phase, RollbackDecision, RollbackSummary, RunReport,
 };
-use crate::experiment::{Activity, RollbackStrategy};
 use crate::extend::ControlPoint;
 use crate::interrupt::Interrupt;
+use crate::model::{Activity, RollbackStrategy};
+use crate::target::TargetContext;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -22,7 +23,7 @@ impl Run<'_> {
         let seed = self.cx.seed();
         self.bus.emit(EventKind::RunStarted {
             experiment: self.exp.name.clone(),
-            description: Arc::new(self.exp.describe()),
+            description: Arc::new(self.exp.to_json()),
             seed,
         });
 

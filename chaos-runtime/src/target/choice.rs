@@ -2,6 +2,7 @@
 //! target, drawn from the run's seed, and the selection a target records in the journal.
 
 use crate::context::Context;
+use crate::target::TargetContext;
 use serde::Serialize;
 use serde_json::{Map, Value};
 

@@ -15,6 +15,7 @@
 //! selection, settings, guard or dry-run code.
 
 mod choice;
+mod context;
 mod guard;
 mod settings;
 
@@ -27,6 +28,7 @@ pub mod aws;
 pub mod k8s;
 
 pub use choice::{glob, Amount, Order, Select, Selection};
+pub use context::TargetContext;
 pub use guard::{touches_nothing, Guard, Refusal, Untouched};
 pub use settings::{TargetSettings, TargetSettingsError};
 

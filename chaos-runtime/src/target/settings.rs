@@ -3,6 +3,7 @@
 //! does.
 
 use crate::context::Context;
+use crate::target::TargetContext;
 use std::collections::BTreeMap;
 
 /// A `[targets.NAME]` section was wrong: what, and where.

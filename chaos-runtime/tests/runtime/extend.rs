@@ -1,7 +1,7 @@
 //! Hooks and controls change, refuse and interrupt runs.
 
 use chaos_runtime::event::{Event, EventSink};
-use chaos_runtime::extend::{Control, ControlPoint, Hook, RunPlan};
+use chaos_runtime::extend::{Control, ControlPoint, Hook, RunPlan, Veto};
 use chaos_runtime::journal::JournalRecorder;
 use chaos_runtime::{run::Runner, Action, Context, Experiment, Outcome, Probe};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -28,7 +28,7 @@ impl Hook for Tagger {
     fn name(&self) -> &str {
         "tagger"
     }
-    fn before_run(&self, plan: &mut RunPlan) -> Result<(), String> {
+    fn before_run(&self, plan: &mut RunPlan) -> Result<(), Veto> {
         plan.tags.push("hooked".into());
         plan.variables.insert("from_hook".into(), "yes".into());
         Ok(())
@@ -40,7 +40,7 @@ impl Hook for Refuser {
     fn name(&self) -> &str {
         "change-freeze"
     }
-    fn before_run(&self, _plan: &mut RunPlan) -> Result<(), String> {
+    fn before_run(&self, _plan: &mut RunPlan) -> Result<(), Veto> {
         Err("changes are frozen until Monday".into())
     }
 }
@@ -121,17 +121,17 @@ impl Control for Recorder {
     fn name(&self) -> &str {
         "recorder"
     }
-    fn before(&self, point: &ControlPoint<'_>, _cx: &Context) -> Result<(), String> {
+    fn before(&self, point: &ControlPoint<'_>, _cx: &Context) -> Result<(), Veto> {
         self.seen.lock().unwrap().push(format!("before {point:?}"));
         match point {
             ControlPoint::Activity { name, .. } if Some(*name) == self.stop_before => {
-                Err(format!("no `{name}` today"))
+                Err(format!("no `{name}` today").into())
             }
             ControlPoint::Rollbacks => Err("refusing rollbacks has no effect".into()),
             _ => Ok(()),
         }
     }
-    fn after(&self, point: &ControlPoint<'_>, _cx: &Context) -> Result<(), String> {
+    fn after(&self, point: &ControlPoint<'_>, _cx: &Context) -> Result<(), Veto> {
         self.seen.lock().unwrap().push(format!("after {point:?}"));
         Ok(())
     }

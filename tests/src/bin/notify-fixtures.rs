@@ -2,7 +2,7 @@
 //! and plant them in outputs, errors and panics, and the harness is set up with a custom
 //! channel, an observer, a hook, a control and a credential provider.
 
-use chaos_harness::extend::{Control, ControlPoint, Hook, Observer, RunPlan};
+use chaos_harness::extend::{Control, ControlPoint, Hook, Observer, RunPlan, Veto};
 use chaos_harness::notify::{Channel, Notification};
 use chaos_harness::prelude::*;
 use chaos_harness::Setup;
@@ -58,11 +58,11 @@ impl Hook for Gate {
     fn name(&self) -> &str {
         "gate"
     }
-    fn before_run(&self, plan: &mut RunPlan) -> Result<(), String> {
+    fn before_run(&self, plan: &mut RunPlan) -> Result<(), Veto> {
         plan.tags.push("gated".into());
         plan.variables.insert("gate".into(), "open".into());
         match std::env::var("HOOK_REFUSE") {
-            Ok(why) => Err(why),
+            Ok(why) => Err(why.into()),
             Err(_) => Ok(()),
         }
     }
@@ -74,10 +74,10 @@ impl Control for StopAt {
     fn name(&self) -> &str {
         "stop-at"
     }
-    fn before(&self, point: &ControlPoint<'_>, _cx: &Context) -> Result<(), String> {
+    fn before(&self, point: &ControlPoint<'_>, _cx: &Context) -> Result<(), Veto> {
         match (point, std::env::var("CONTROL_STOP")) {
             (ControlPoint::Activity { name, .. }, Ok(stop)) if *name == stop => {
-                Err(format!("stop requested before `{name}`"))
+                Err(format!("stop requested before `{name}`").into())
             }
             _ => Ok(()),
         }

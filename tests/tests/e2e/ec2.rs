@@ -6,6 +6,7 @@
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 use chaos_harness::aws::{self, AwsError, Ec2, Ec2Settings};
 use chaos_harness::prelude::Select;
+use chaos_harness::target::TargetContext;
 use chaos_harness::Context;
 use chaos_tests::moto::Moto;
 use std::collections::BTreeMap;

@@ -4,8 +4,9 @@
 
 use chaos_harness::k8s::{self, K8sError};
 use chaos_harness::prelude::Select;
-use chaos_harness::runtime::target::Refusal;
-use chaos_harness::runtime::{run::Runner, Action, Context, Experiment, Outcome, Probe};
+use chaos_harness::target::Refusal;
+use chaos_harness::target::TargetContext;
+use chaos_harness::{run::Runner, Action, Context, Experiment, Outcome, Probe};
 use kube_sim::{Fault, FaultKind, Sim, SimConfig};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -950,9 +951,9 @@ async fn events_tell_the_story_of_a_run_and_rollbacks_restore_state() {
 /// `provider` registered as `cluster-token`.
 fn cx_with_credentials(
     kubeconfig: &std::path::Path,
-    provider: impl chaos_harness::runtime::credentials::CredentialProvider,
+    provider: impl chaos_harness::credentials::CredentialProvider,
 ) -> Context {
-    let mut registry = chaos_harness::runtime::credentials::CredentialRegistry::new();
+    let mut registry = chaos_harness::credentials::CredentialRegistry::new();
     registry
         .register("cluster-token", provider)
         .expect("register");
@@ -971,7 +972,7 @@ fn cx_with_credentials(
 
 #[tokio::test]
 async fn context_namespace_and_credentials_from_settings() {
-    use chaos_harness::runtime::credentials::{from_fn, Credentials, TokenFile};
+    use chaos_harness::credentials::{from_fn, Credentials, TokenFile};
     let c = cluster();
     let dir = tempfile::tempdir().expect("tempdir");
     // Two contexts: the current one points at a closed port, `sim` at the cluster.

@@ -30,7 +30,7 @@ fn chosen_pods_are_in_the_journal_and_a_seed_replays_them() {
 
     // The simulated cluster names its pods at random, so the replay is checked by position
     // among the matching pods sorted by name: the one the seed's generator draws first.
-    let expected = chaos_harness::runtime::SeededRng::new(424242).choose_indices(3, 1)[0];
+    let expected = chaos_harness::SeededRng::new(424242).choose_indices(3, 1)[0];
     for run in [first, run("terminate_one", &[("CHAOS_SEED", "424242")])] {
         let j = run.journal("k8s_fixtures::terminate_one");
         assert_eq!(j["run"][0]["output"]["index"], expected, "{j:#}");

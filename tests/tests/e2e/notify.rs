@@ -2,13 +2,13 @@
 //! headers, GET versus POST, filters; receivers that fail, refuse or never answer change
 //! neither the verdict nor the journal; Slack messages; custom channels.
 
-use chaos_harness::runtime::event::RunReport;
-use chaos_harness::runtime::journal::{DeliveryRecord, DeliveryStatus, Journal, JournalRecorder};
-use chaos_harness::runtime::notify::{
+use chaos_harness::event::RunReport;
+use chaos_harness::journal::{DeliveryRecord, DeliveryStatus, Journal, JournalRecorder};
+use chaos_harness::notify::{
     channel_fn, BoxedChannel, Channel, DeliveryPolicy, HttpChannel, HttpChannelConfig,
     Notification, NotificationSink, Notifier, SlackChannel,
 };
-use chaos_harness::runtime::{run::Runner, Action, Context, Experiment, Outcome, Probe};
+use chaos_harness::{run::Runner, Action, Context, Experiment, Outcome, Probe};
 use chaos_tests::receiver::{refusing_url, Answer, Receiver, Request};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -437,7 +437,7 @@ fn a_closure_is_a_channel() {
 #[test]
 fn the_other_outcomes_end_with_run_failed_and_their_error() {
     use chaos_harness::interrupt::Interrupt;
-    use chaos_harness::runtime::Activity;
+    use chaos_harness::Activity;
     let cases: Vec<(Outcome, Experiment)> = vec![
         (
             Outcome::RollbackFailed,

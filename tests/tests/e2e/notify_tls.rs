@@ -1,11 +1,11 @@
 //! `verify_tls`: an HTTPS receiver with a self-signed certificate is refused by a verifying
 //! channel and reached by one with `verify_tls = false`.
 
-use chaos_harness::runtime::journal::{DeliveryStatus, JournalRecorder};
-use chaos_harness::runtime::notify::{
+use chaos_harness::journal::{DeliveryStatus, JournalRecorder};
+use chaos_harness::notify::{
     BoxedChannel, DeliveryPolicy, HttpChannel, HttpChannelConfig, NotificationSink, Notifier,
 };
-use chaos_harness::runtime::{run::Runner, Action, Context, Experiment};
+use chaos_harness::{run::Runner, Action, Context, Experiment};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

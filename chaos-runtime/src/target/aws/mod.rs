@@ -24,6 +24,7 @@
 //! (resolve and record the selection, touch nothing); `CHAOS_DRY_RUN=1` turns dry-run on too.
 
 use crate::context::Context;
+use crate::target::TargetContext;
 use crate::target::{touches_nothing, Guard, Refusal, Select, TargetSettings, TargetSettingsError};
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{Filter, Instance as SdkInstance, InstanceStateChange};

@@ -12,8 +12,9 @@ use super::pod_info::PodInfo;
 use super::Cluster;
 use crate::context::Context;
 use crate::event::RunReport;
-use crate::extend::{BoxFuture, Control, ControlPoint, Extension};
+use crate::extend::{BoxFuture, Control, ControlPoint, Extension, Veto};
 use crate::outcome::Outcome;
+use crate::target::TargetContext;
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
@@ -298,7 +299,7 @@ impl Control for EventsControl {
         "k8s-events"
     }
 
-    fn before(&self, point: &ControlPoint<'_>, cx: &Context) -> Result<(), String> {
+    fn before(&self, point: &ControlPoint<'_>, cx: &Context) -> Result<(), Veto> {
         match point {
             ControlPoint::Experiment => {
                 cx.with_stash(|l: &mut Ledger| l.started = Some(SystemTime::now()));
@@ -314,7 +315,7 @@ impl Control for EventsControl {
         Ok(())
     }
 
-    fn after(&self, point: &ControlPoint<'_>, cx: &Context) -> Result<(), String> {
+    fn after(&self, point: &ControlPoint<'_>, cx: &Context) -> Result<(), Veto> {
         if matches!(point, ControlPoint::Rollbacks) {
             spawn(
                 cx,

@@ -56,6 +56,7 @@ pub use pods::{pods, Pods};
 pub use workloads::{deployment, restore_scales, Deployment, DeploymentState, ScaleReport};
 
 use crate::context::Context;
+use crate::target::TargetContext;
 use crate::target::{touches_nothing, Guard, Refusal, TargetSettings, TargetSettingsError};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ListParams};

@@ -4,6 +4,7 @@ use super::pod_info::PodInfo;
 use super::pods::{touch_pods, IN_FLIGHT};
 use super::{cluster, events, list_all, wait_until, ActionReport, Cluster, K8sError, POLL};
 use crate::context::Context;
+use crate::target::TargetContext;
 use crate::target::{glob, Select, Selection};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, DeleteParams, ListParams};

@@ -4,6 +4,7 @@
 use super::{cluster, events, wait_until, Cluster, K8sError, POLL};
 use crate::context::Context;
 use crate::target::touches_nothing;
+use crate::target::TargetContext;
 use k8s_openapi::api::apps::v1::Deployment as K8sDeployment;
 use kube::api::{Api, Patch, PatchParams};
 use serde::Serialize;

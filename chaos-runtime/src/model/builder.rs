@@ -1,0 +1,182 @@
+//! [`ExperimentBuilder`]: experiments built in code, checked as `#[experiment]` checks them.
+
+use super::{
+    Activity, ActivityKind, Concurrency, Experiment, ExperimentError, Hypothesis, RollbackStrategy,
+    Unchecked,
+};
+use std::time::Duration;
+
+/// Builds an [`Experiment`]; see [`Experiment::builder`].
+#[derive(Debug)]
+pub struct ExperimentBuilder {
+    pub(super) exp: Experiment,
+    pub(super) group: Option<String>,
+    pub(super) parallel: bool,
+}
+
+impl ExperimentBuilder {
+    /// Sets the title (default: the name).
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.exp.title = title.into();
+        self
+    }
+    /// Sets the description.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.exp.description = Some(description.into());
+        self
+    }
+    /// Adds tags.
+    pub fn tags<S: Into<String>>(mut self, tags: impl IntoIterator<Item = S>) -> Self {
+        self.exp.tags.extend(tags.into_iter().map(Into::into));
+        self
+    }
+    /// Sets the hypothesis strategy.
+    pub fn hypothesis(mut self, h: Hypothesis) -> Self {
+        self.exp.hypothesis = h;
+        self
+    }
+    /// Sets when the rollbacks run (default [`RollbackStrategy::Always`]); add rollbacks with
+    /// [`ExperimentBuilder::rollback`].
+    pub fn rollback_strategy(mut self, r: RollbackStrategy) -> Self {
+        self.exp.rollback_strategy = r;
+        self
+    }
+    /// Sets the experiment timeout: past it the run is cancelled (outcome `aborted`) and the
+    /// rollbacks run.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.exp.timeout = Some(d);
+        self
+    }
+    /// Puts the experiment in exclusion group `name` instead of [`DEFAULT_GROUP`]: it never
+    /// runs at the same time as another experiment of that group, and may overlap experiments
+    /// of other groups. A name is ASCII letters, digits, `-` and `_`. See [`Concurrency`].
+    ///
+    /// ```
+    /// use chaos_runtime::{Action, Experiment};
+    /// let exp = Experiment::builder("suite::stop_one")
+    ///     .group("ec2-account")
+    ///     .method(Action::new("stop", |_cx| async { Ok(()) }))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(exp.concurrency().group(), Some("ec2-account"));
+    /// ```
+    pub fn group(mut self, name: impl Into<String>) -> Self {
+        self.group = Some(name.into());
+        self
+    }
+    /// Lets the experiment run alongside any other (for one that touches nothing another
+    /// experiment observes). Cannot be combined with [`ExperimentBuilder::group`]. See
+    /// [`Concurrency`].
+    ///
+    /// ```
+    /// use chaos_runtime::{Concurrency, Experiment, Probe};
+    /// let exp = Experiment::builder("suite::read_only")
+    ///     .parallel()
+    ///     .steady_state(Probe::new("up", |_cx| async { Ok(200u16) }).tolerance("== 200", |v| *v == 200))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(exp.concurrency(), &Concurrency::Parallel);
+    /// ```
+    pub fn parallel(mut self) -> Self {
+        self.parallel = true;
+        self
+    }
+    /// Adds a steady-state probe (it needs a tolerance).
+    pub fn steady_state(mut self, probe: impl Into<Activity>) -> Self {
+        self.exp.steady_state.push(probe.into());
+        self
+    }
+    /// Adds a method activity.
+    pub fn method(mut self, activity: impl Into<Activity>) -> Self {
+        self.exp.method.push(activity.into());
+        self
+    }
+    /// Adds a rollback activity.
+    pub fn rollback(mut self, activity: impl Into<Activity>) -> Self {
+        self.exp.rollbacks.push(activity.into());
+        self
+    }
+
+    /// Checks the experiment and returns it.
+    pub fn build(self) -> Result<Experiment, ExperimentError> {
+        let mut e = self.exp;
+        let err_name = || e.name.clone();
+        if e.steady_state.is_empty() && e.method.is_empty() {
+            return Err(ExperimentError::Empty(err_name()));
+        }
+        if let Some((every, _)) = e.hypothesis.during() {
+            if every.is_zero() {
+                return Err(ExperimentError::ZeroFrequency(err_name()));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for a in e.steady_state.iter().chain(&e.method).chain(&e.rollbacks) {
+            if a.kind != ActivityKind::Pause && !seen.insert(a.name.as_str()) {
+                return Err(ExperimentError::DuplicateActivity {
+                    experiment: err_name(),
+                    name: a.name.clone(),
+                });
+            }
+        }
+        for a in &e.steady_state {
+            if a.kind != ActivityKind::Probe || a.tolerance.is_none() {
+                return Err(ExperimentError::SteadyStateWithoutTolerance {
+                    experiment: err_name(),
+                    name: a.name.clone(),
+                });
+            }
+        }
+        for a in e.steady_state.iter().chain(&e.rollbacks) {
+            if a.options.background {
+                return Err(ExperimentError::BackgroundOutsideMethod {
+                    experiment: err_name(),
+                    name: a.name.clone(),
+                });
+            }
+        }
+        if let Some(why) = unchecked(&e) {
+            return Err(ExperimentError::ChecksNothing {
+                experiment: err_name(),
+                why,
+            });
+        }
+        e.concurrency = match (self.group, self.parallel) {
+            (Some(group), true) => {
+                return Err(ExperimentError::GroupAndParallel {
+                    experiment: err_name(),
+                    group,
+                })
+            }
+            (Some(group), false) if !Concurrency::is_valid_group(&group) => {
+                return Err(ExperimentError::BadGroup {
+                    experiment: err_name(),
+                    group,
+                })
+            }
+            (Some(group), false) => Concurrency::Group(group),
+            (None, true) => Concurrency::Parallel,
+            (None, false) => Concurrency::default(),
+        };
+        Ok(e)
+    }
+}
+
+/// Why `e` can never check anything, if it cannot. Mirrors the runner's phases: the steady
+/// state is checked before and after the method when the strategy says so (with or without a
+/// method), and sampled during the method only while there is one (the first sample is taken
+/// as the method starts).
+fn unchecked(e: &Experiment) -> Option<Unchecked> {
+    let h = e.hypothesis;
+    let has_steady = !e.steady_state.is_empty();
+    let has_method = !e.method.is_empty();
+    let steady_checked =
+        has_steady && (h.before() || h.after() || (h.during().is_some() && has_method));
+    let method_checks = e.method.iter().any(|a| a.kind != ActivityKind::Pause);
+    if steady_checked || method_checks {
+        None
+    } else if has_steady {
+        Some(Unchecked::NoMethodToSampleDuring)
+    } else {
+        Some(Unchecked::NothingButPauses)
+    }
+}

@@ -1,0 +1,39 @@
+//! [`TargetContext`]: what a target reads from and keeps in its run, beside what experiment
+//! authors use of the [`Context`](crate::Context).
+
+/// The run context as a target writer uses it: the settings file's `[targets.X]` tables, the
+/// run's selections (the journal's `targets`), and per-run state for rollbacks. Implemented by
+/// [`Context`](crate::Context); bring it in scope with `use chaos_runtime::target::TargetContext`.
+///
+/// ```
+/// use chaos_runtime::target::TargetContext;
+/// let cx = chaos_runtime::Context::builder().build();
+/// cx.with_stash(|v: &mut Vec<String>| v.push("i-123".into()));
+/// assert_eq!(cx.with_stash(|v: &mut Vec<String>| v.clone()), ["i-123"]);
+/// cx.record_targets(serde_json::json!({"target": "doc", "chosen": ["i-123"]}));
+/// assert_eq!(cx.recorded_targets().len(), 1);
+/// assert!(cx.target_settings("aws").is_none());
+/// ```
+pub trait TargetContext: sealed::Sealed {
+    /// The settings file's `[targets.NAME]` table (for example `aws`), if any. Read it with
+    /// [`TargetSettings`](super::TargetSettings) for typed values and unknown-key errors.
+    fn target_settings(&self, name: &str) -> Option<&toml::Value>;
+
+    /// Records a target selection (which instances or pods a run chose, and from what); the
+    /// journal lists them under `targets`.
+    fn record_targets(&self, selection: serde_json::Value);
+
+    /// The selections recorded so far.
+    fn recorded_targets(&self) -> Vec<serde_json::Value>;
+
+    /// Runs `f` on the run's value of type `T` (created with `T::default()` on first use):
+    /// targets keep per-run state here, such as what an action stopped so that a rollback can
+    /// start it again without arguments.
+    fn with_stash<T: Default + Send + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> R;
+}
+
+mod sealed {
+    /// Only [`Context`](crate::Context)(crate::Context) is a target context.
+    pub trait Sealed {}
+    impl Sealed for crate::Context {}
+}
