@@ -36,7 +36,7 @@ struct Inner {
     target_settings: Arc<toml::Table>,
 }
 
-type Stash = std::collections::HashMap<std::any::TypeId, Box<dyn std::any::Any + Send>>;
+pub(crate) type Stash = std::collections::HashMap<std::any::TypeId, Box<dyn std::any::Any + Send>>;
 
 impl Context {
     /// Starts building a context.
@@ -129,35 +129,21 @@ impl Context {
     }
 }
 
-impl crate::target::TargetContext for Context {
-    fn target_settings(&self, name: &str) -> Option<&toml::Value> {
-        self.inner.target_settings.get(name)
-    }
+/// What the target kit keeps in a run's context; read through
+/// [`TargetContext`](crate::target::TargetContext), which `target` implements over it.
+pub(crate) struct TargetState<'a> {
+    pub(crate) settings: &'a toml::Table,
+    pub(crate) selections: &'a Mutex<Vec<serde_json::Value>>,
+    pub(crate) stash: &'a Mutex<Stash>,
+}
 
-    fn record_targets(&self, selection: serde_json::Value) {
-        self.inner
-            .targets
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(selection);
-    }
-
-    fn recorded_targets(&self) -> Vec<serde_json::Value> {
-        self.inner
-            .targets
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    fn with_stash<T: Default + Send + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        let mut stash = self.inner.stash.lock().unwrap_or_else(|p| p.into_inner());
-        let slot = stash
-            .entry(std::any::TypeId::of::<T>())
-            .or_insert_with(|| Box::new(T::default()));
-        match slot.downcast_mut::<T>() {
-            Some(v) => f(v),
-            None => unreachable!("the stash is keyed by type"),
+impl Context {
+    /// The run's target state, for the target kit.
+    pub(crate) fn target_state(&self) -> TargetState<'_> {
+        TargetState {
+            settings: &self.inner.target_settings,
+            selections: &self.inner.targets,
+            stash: &self.inner.stash,
         }
     }
 }
@@ -215,7 +201,7 @@ impl ContextBuilder {
     }
 
     /// Gives the context the settings file's `[targets]` table, read by targets with
-    /// [`Context::target_settings`].
+    /// [`TargetContext::target_settings`](crate::target::TargetContext::target_settings).
     pub fn target_settings(mut self, targets: toml::Table) -> Self {
         self.target_settings = targets;
         self

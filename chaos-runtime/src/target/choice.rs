@@ -179,7 +179,7 @@ impl<T> Selection<T> {
     /// matched, the chosen objects as `name` gives them, and whether this is a dry run.
     ///
     /// ```
-    /// use chaos_runtime::target::Select;
+    /// use chaos_runtime::target::{Select, TargetContext};
     /// use chaos_runtime::Context;
     /// let cx = Context::builder().seed(1).build();
     /// let all = ["a", "b", "c"];

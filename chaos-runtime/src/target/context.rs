@@ -33,7 +33,44 @@ pub trait TargetContext: sealed::Sealed {
 }
 
 mod sealed {
-    /// Only [`Context`](crate::Context)(crate::Context) is a target context.
+    /// Only [`Context`](crate::Context) is a target context.
     pub trait Sealed {}
     impl Sealed for crate::Context {}
+}
+
+impl TargetContext for crate::Context {
+    fn target_settings(&self, name: &str) -> Option<&toml::Value> {
+        self.target_state().settings.get(name)
+    }
+
+    fn record_targets(&self, selection: serde_json::Value) {
+        self.target_state()
+            .selections
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(selection);
+    }
+
+    fn recorded_targets(&self) -> Vec<serde_json::Value> {
+        self.target_state()
+            .selections
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn with_stash<T: Default + Send + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        let mut stash = self
+            .target_state()
+            .stash
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let slot = stash
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| Box::new(T::default()));
+        match slot.downcast_mut::<T>() {
+            Some(v) => f(v),
+            None => unreachable!("the stash is keyed by type"),
+        }
+    }
 }
