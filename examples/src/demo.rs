@@ -17,11 +17,19 @@
 //! assert!(svc.url().starts_with("http://127.0.0.1:"));
 //! ```
 
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A running demo service.
 #[derive(Debug)]
@@ -78,7 +86,15 @@ impl DemoService {
                         let Ok((stream, _)) = listener.accept().await else {
                             continue;
                         };
-                        tokio::spawn(handle(stream, served.clone()));
+                        let state = served.clone();
+                        tokio::spawn(async move {
+                            let service = service_fn(move |req| handle(req, state.clone()));
+                            // One request per connection, as the answers say.
+                            let _ = http1::Builder::new()
+                                .keep_alive(false)
+                                .serve_connection(TokioIo::new(stream), service)
+                                .await;
+                        });
                     }
                 })
             })?;
@@ -96,40 +112,23 @@ impl DemoService {
     }
 }
 
-async fn handle(mut stream: tokio::net::TcpStream, state: Arc<State>) {
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
-    let head_end = loop {
-        match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        if buf.len() > 64 * 1024 {
-            return;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut parts = head.split_whitespace();
-    let method = parts.next().unwrap_or("").to_owned();
-    let target = parts.next().unwrap_or("/").to_owned();
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+/// Counts the request, routes it, and answers in plain text.
+async fn handle(
+    req: Request<Incoming>,
+    state: Arc<State>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     state.requests.fetch_add(1, Ordering::Relaxed);
-    let (status, body) = route(&method, path, query, &state).await;
-    let reason = match status {
-        200 => "OK",
-        404 => "Not Found",
-        400 => "Bad Request",
-        _ => "Service Unavailable",
-    };
-    let resp = format!(
-        "HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = stream.write_all(resp.as_bytes()).await;
-    let _ = stream.shutdown().await;
+    let method = req.method().as_str().to_owned();
+    let (path, query) = (req.uri().path(), req.uri().query().unwrap_or(""));
+    let (path, query) = (path.to_owned(), query.to_owned());
+    drop(req);
+    let (status, body) = route(&method, &path, &query, &state).await;
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let headers = resp.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    Ok(resp)
 }
 
 async fn route(method: &str, path: &str, query: &str, state: &State) -> (u16, String) {

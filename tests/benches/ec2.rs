@@ -7,7 +7,7 @@
 use chaos_harness::aws::{Ec2, Ec2Settings};
 use chaos_harness::prelude::Select;
 use chaos_harness::Context;
-use chaos_tests::moto::Moto;
+use chaos_test_support::moto::Moto;
 use std::time::Instant;
 
 mod common;

@@ -10,7 +10,7 @@ use chaos_harness::notify::{
     BoxedChannel, DeliveryPolicy, HttpChannel, HttpChannelConfig, NotificationSink, Notifier,
 };
 use chaos_harness::{run::Runner, Action, Context, Experiment, Probe};
-use chaos_tests::receiver::{Answer, Receiver};
+use chaos_test_support::receiver::{Answer, Receiver};
 use std::time::{Duration, Instant};
 
 mod common;

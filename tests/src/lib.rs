@@ -1,8 +1,6 @@
 //! Support for the integration tests: running a harness binary as a subprocess and reading what
-//! it left (exit code, output, journal, rollback counters).
-
-pub mod moto;
-pub mod receiver;
+//! it left (exit code, output, journal, rollback counters). The HTTP receiver and moto's server
+//! live in the shared `chaos-test-support` crate (`tests/support`).
 
 use serde_json::Value;
 use std::collections::BTreeMap;

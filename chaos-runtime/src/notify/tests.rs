@@ -9,8 +9,8 @@ use crate::journal::{DeliveryStatus, JournalRecorder};
 use crate::model::ActivityKind;
 use crate::outcome::{Outcome, Status};
 use crate::redact::testing::{assert_masked, awkward};
+use chaos_test_support::receiver::{Answer, Receiver, Response};
 use serde_json::{json, Value};
-use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -148,63 +148,25 @@ fn notification_bodies_mask_escaped_secrets() {
 }
 
 /// An HTTP receiver that answers every request `500` with the body `body(path)`.
-fn failing_receiver(body: impl Fn(&str) -> String + Send + 'static) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let mut request = Vec::new();
-            let mut buf = [0u8; 4096];
-            let head_end = loop {
-                let n = conn.read(&mut buf).unwrap_or(0);
-                if n == 0 {
-                    break None;
-                }
-                request.extend_from_slice(&buf[..n]);
-                if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
-                    break Some(i + 4);
-                }
-            };
-            let Some(head_end) = head_end else { continue };
-            let head = String::from_utf8_lossy(&request[..head_end]).to_string();
-            let length: usize = head
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length")
-                        .then(|| v.trim().parse().ok())?
-                })
-                .unwrap_or(0);
-            while request.len() < head_end + length {
-                let n = conn.read(&mut buf).unwrap_or(0);
-                if n == 0 {
-                    break;
-                }
-                request.extend_from_slice(&buf[..n]);
-            }
-            let path = head.split(' ').nth(1).unwrap_or("/").to_owned();
-            let text = body(&path);
-            let _ = write!(
-                conn,
-                "HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
-                text.len()
-            );
-        }
-    });
-    format!("http://{addr}")
+fn failing_receiver(body: impl Fn(&str) -> String + Send + Sync + 'static) -> Receiver {
+    Receiver::start(Answer::with(move |req| {
+        Response::new(500)
+            .header("content-type", "text/plain; charset=utf-8")
+            .body(body(&req.path))
+    }))
 }
 
 #[test]
 fn a_receiver_echoing_a_secret_never_reveals_part_of_it_at_the_200_character_cut() {
     let secrets = awkward("cut");
     let echoed = secrets.clone();
-    let url = failing_receiver(move |path| {
+    let receiver = failing_receiver(move |path| {
         let mut parts = path.trim_start_matches('/').split('/');
         let i: usize = parts.next().unwrap().parse().unwrap();
         let dots: usize = parts.next().unwrap().parse().unwrap();
         format!("{}{} and the rest", ".".repeat(dots), echoed[i])
     });
+    let url = receiver.url();
     let mut channels = Vec::new();
     for (i, s) in secrets.iter().enumerate() {
         for dots in (200 - s.chars().count() - 4)..=201 {

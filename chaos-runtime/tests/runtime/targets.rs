@@ -1,78 +1,38 @@
 //! The HTTP and process targets against real servers and processes on this machine.
 
 use chaos_runtime::target::{http, process};
+use chaos_test_support::receiver::{Answer, Receiver, Response};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// A loopback HTTP server that answers every request with a description of it, after `delay`.
-async fn echo_server(delay: Duration) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut s, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                loop {
-                    let n = s.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let head = String::from_utf8_lossy(&buf[..end]).to_string();
-                        let len = head
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length: ")
-                                    .map(|v| v.trim().parse::<usize>().unwrap())
-                            })
-                            .unwrap_or(0);
-                        while buf.len() < end + 4 + len {
-                            let n = s.read(&mut chunk).await.unwrap_or(0);
-                            if n == 0 {
-                                break;
-                            }
-                            buf.extend_from_slice(&chunk[..n]);
-                        }
-                        let body = String::from_utf8_lossy(&buf[end + 4..]).to_string();
-                        tokio::time::sleep(delay).await;
-                        let first = head.lines().next().unwrap_or("").to_string();
-                        let token = head
-                            .lines()
-                            .find_map(|l| {
-                                l.strip_prefix("x-token: ")
-                                    .or_else(|| l.strip_prefix("authorization: "))
-                            })
-                            .unwrap_or("-")
-                            .to_string();
-                        let status = if first.contains("/missing") {
-                            "404 Not Found"
-                        } else {
-                            "200 OK"
-                        };
-                        let reply = format!("{first}|{token}|{body}");
-                        let resp = format!(
-                            "HTTP/1.1 {status}\r\nx-served-by: echo\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
-                            reply.len()
-                        );
-                        let _ = s.write_all(resp.as_bytes()).await;
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    format!("http://{addr}")
+/// A loopback HTTP server that answers every request with a description of it, after `delay`:
+/// `<request line>|<x-token or authorization header, or ->|<body>`, with the header
+/// `x-served-by: echo`; `404` for paths holding `/missing`, `200` otherwise.
+fn echo_server(delay: Duration) -> Receiver {
+    Receiver::start(Answer::with(move |req| {
+        let token = req
+            .headers
+            .get("x-token")
+            .or_else(|| req.headers.get("authorization"))
+            .map_or("-", String::as_str);
+        let status = if req.path.contains("/missing") {
+            404
+        } else {
+            200
+        };
+        Response::new(status)
+            .header("x-served-by", "echo")
+            .body(format!(
+                "{} {} {}|{token}|{}",
+                req.method, req.path, req.version, req.body
+            ))
+            .after(delay)
+    }))
 }
 
 #[tokio::test]
 async fn http_get_gives_status_headers_body_and_latency() {
-    let url = echo_server(Duration::from_millis(30)).await;
+    let echo = echo_server(Duration::from_millis(30));
+    let url = echo.url();
     let resp = http::get(format!("{url}/health"))
         .header("x-token", "abc")
         .await
@@ -90,7 +50,8 @@ async fn http_get_gives_status_headers_body_and_latency() {
 #[tokio::test]
 async fn http_uses_credentials_from_providers() {
     use chaos_runtime::credentials::Credentials;
-    let url = echo_server(Duration::ZERO).await;
+    let echo = echo_server(Duration::ZERO);
+    let url = echo.url();
     // The echo server answers `x-token`; check the authorization header through a probe of it.
     let creds = Credentials::from_token("target-token-1234");
     let resp = http::get(format!("{url}/auth"))
@@ -116,7 +77,8 @@ async fn http_uses_credentials_from_providers() {
 
 #[tokio::test]
 async fn http_methods_and_bodies() {
-    let url = echo_server(Duration::ZERO).await;
+    let echo = echo_server(Duration::ZERO);
+    let url = echo.url();
     let resp = http::post(format!("{url}/orders"))
         .body("qty=2")
         .await
@@ -136,7 +98,8 @@ async fn http_methods_and_bodies() {
 
 #[tokio::test]
 async fn http_timeout_and_refused_connections_are_errors_naming_the_url() {
-    let url = echo_server(Duration::from_secs(5)).await;
+    let echo = echo_server(Duration::from_secs(5));
+    let url = echo.url();
     let started = Instant::now();
     let err = http::get(&url)
         .timeout(Duration::from_millis(200))
@@ -265,7 +228,8 @@ fn plain_http_needs_no_certificate_store() {
 #[tokio::test]
 #[ignore = "run by plain_http_needs_no_certificate_store in a process without certificates"]
 async fn plain_http_child() {
-    let url = echo_server(Duration::ZERO).await;
+    let echo = echo_server(Duration::ZERO);
+    let url = echo.url();
     assert_eq!(http::get(&url).await.unwrap().status(), 200);
     // HTTPS without certificates is an error that says so, not a panic.
     let err = http::get("https://127.0.0.1:1/")

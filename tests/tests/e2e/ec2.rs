@@ -8,7 +8,8 @@ use chaos_harness::aws::{self, AwsError, Ec2, Ec2Settings};
 use chaos_harness::prelude::Select;
 use chaos_harness::target::TargetContext;
 use chaos_harness::Context;
-use chaos_tests::moto::Moto;
+use chaos_test_support::moto::Moto;
+use chaos_test_support::receiver::{Answer, Receiver, Response};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -405,64 +406,25 @@ fn unknown_ids_fail_with_the_aws_error_code() {
     });
 }
 
-/// A fake EC2 endpoint answering every request with an error; counts the requests.
-fn failing_endpoint(
-    status: u16,
-    code: &'static str,
-) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::io::{Read, Write};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let count = std::sync::Arc::new(AtomicUsize::new(0));
-    let counted = count.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut s = stream;
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 8192];
-            loop {
-                let n = s.read(&mut chunk).unwrap_or(0);
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| {
-                            l.strip_prefix("content-length:")
-                                .map(|v| v.trim().parse().unwrap_or(0))
-                        })
-                        .unwrap_or(0);
-                    if buf.len() >= end + 4 + len {
-                        break;
-                    }
-                }
-            }
-            counted.fetch_add(1, Ordering::SeqCst);
-            let body = format!(
+/// A fake EC2 endpoint answering every request with an error (its `requests()` count them).
+fn failing_endpoint(status: u16, code: &'static str) -> Receiver {
+    Receiver::start(Answer::with(move |_| {
+        Response::new(status)
+            .header("content-type", "text/xml")
+            .body(format!(
                 "<Response><Errors><Error><Code>{code}</Code><Message>{code} from the fake endpoint</Message></Error></Errors><RequestID>r-1</RequestID></Response>"
-            );
-            let _ = write!(
-                s,
-                "HTTP/1.1 {status} Error\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    (url, count)
+            ))
+    }))
 }
 
 #[test]
 fn throttling_is_retried_with_backoff_and_other_errors_are_not() {
     credentials();
     rt().block_on(async {
-        let (url, count) = failing_endpoint(503, "RequestLimitExceeded");
+        let endpoint = failing_endpoint(503, "RequestLimitExceeded");
         let ec2 = Ec2::connect(Ec2Settings {
             region: Some("us-east-1".into()),
-            endpoint_url: Some(url),
+            endpoint_url: Some(endpoint.url()),
             ..Ec2Settings::default()
         })
         .await
@@ -473,20 +435,16 @@ fn throttling_is_retried_with_backoff_and_other_errors_are_not() {
             err.starts_with("EC2 DescribeInstances failed: RequestLimitExceeded"),
             "{err}"
         );
-        assert_eq!(
-            count.load(std::sync::atomic::Ordering::SeqCst),
-            5,
-            "retried up to 5 attempts"
-        );
+        assert_eq!(endpoint.requests().len(), 5, "retried up to 5 attempts");
         assert!(
             started.elapsed() >= Duration::from_millis(200),
             "with backoff"
         );
 
-        let (url, count) = failing_endpoint(403, "UnauthorizedOperation");
+        let endpoint = failing_endpoint(403, "UnauthorizedOperation");
         let ec2 = Ec2::connect(Ec2Settings {
             region: Some("us-east-1".into()),
-            endpoint_url: Some(url),
+            endpoint_url: Some(endpoint.url()),
             ..Ec2Settings::default()
         })
         .await
@@ -497,7 +455,7 @@ fn throttling_is_retried_with_backoff_and_other_errors_are_not() {
             "{err}"
         );
         assert_eq!(
-            count.load(std::sync::atomic::Ordering::SeqCst),
+            endpoint.requests().len(),
             1,
             "a permission error is not retried"
         );

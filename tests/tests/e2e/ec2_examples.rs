@@ -4,7 +4,7 @@
 //! instances' states are checked.
 #![cfg(feature = "aws")]
 
-use chaos_tests::moto::Moto;
+use chaos_test_support::moto::Moto;
 use std::collections::BTreeMap;
 use std::process::Command;
 

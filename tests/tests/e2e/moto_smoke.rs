@@ -1,7 +1,7 @@
-//! The moto test support (`chaos_tests::moto`): a server answers EC2 Query API calls, each
+//! The moto test support (`chaos_test_support::moto`): a server answers EC2 Query API calls, each
 //! `Moto` has its own port, and dropping one stops its server.
 
-use chaos_tests::moto::Moto;
+use chaos_test_support::moto::Moto;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 

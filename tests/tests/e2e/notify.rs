@@ -9,7 +9,7 @@ use chaos_harness::notify::{
     Notification, NotificationSink, Notifier, SlackChannel,
 };
 use chaos_harness::{run::Runner, Action, Context, Experiment, Outcome, Probe};
-use chaos_tests::receiver::{refusing_url, Answer, Receiver, Request};
+use chaos_test_support::receiver::{refusing_url, Answer, Receiver, Request};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

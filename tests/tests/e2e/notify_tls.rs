@@ -6,13 +6,12 @@ use chaos_harness::notify::{
     BoxedChannel, DeliveryPolicy, HttpChannel, HttpChannelConfig, NotificationSink, Notifier,
 };
 use chaos_harness::{run::Runner, Action, Context, Experiment};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use chaos_test_support::receiver::{Answer, Receiver};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// An HTTPS server on loopback with a fresh self-signed certificate; counts requests.
-fn https_receiver() -> (String, Arc<AtomicUsize>) {
+/// An HTTPS receiver on loopback with a fresh self-signed certificate.
+fn https_receiver() -> Receiver {
     let cert =
         rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
     let der = cert.cert.der().clone();
@@ -27,65 +26,10 @@ fn https_receiver() -> (String, Arc<AtomicUsize>) {
     .with_no_client_auth()
     .with_single_cert(vec![der], key)
     .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!(
-        "https://127.0.0.1:{}/events",
-        listener.local_addr().unwrap().port()
-    );
-    let count = Arc::new(AtomicUsize::new(0));
-    let counted = count.clone();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    std::thread::spawn(move || {
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            loop {
-                let Ok((tcp, _)) = listener.accept().await else {
-                    continue;
-                };
-                let (acceptor, counted) = (acceptor.clone(), counted.clone());
-                tokio::spawn(async move {
-                    let Ok(mut tls) = acceptor.accept(tcp).await else {
-                        return;
-                    };
-                    let mut buf = vec![0u8; 65536];
-                    let mut got = Vec::new();
-                    loop {
-                        let n = tls.read(&mut buf).await.unwrap_or(0);
-                        if n == 0 {
-                            return;
-                        }
-                        got.extend_from_slice(&buf[..n]);
-                        if let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
-                            let head = String::from_utf8_lossy(&got[..end]).to_ascii_lowercase();
-                            let len: usize = head
-                                .lines()
-                                .find_map(|l| {
-                                    l.strip_prefix("content-length:")
-                                        .map(|v| v.trim().parse().unwrap_or(0))
-                                })
-                                .unwrap_or(0);
-                            if got.len() >= end + 4 + len {
-                                break;
-                            }
-                        }
-                    }
-                    counted.fetch_add(1, Ordering::SeqCst);
-                    let _ = tls
-                        .write_all(
-                            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-                        )
-                        .await;
-                    let _ = tls.shutdown().await;
-                });
-            }
-        })
-    });
-    (url, count)
+    Receiver::start_tls(
+        Answer::Ok,
+        tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+    )
 }
 
 fn deliver_once(url: &str, verify_tls: bool) -> Vec<DeliveryStatus> {
@@ -131,13 +75,15 @@ fn deliver_once(url: &str, verify_tls: bool) -> Vec<DeliveryStatus> {
 
 #[test]
 fn verify_tls_refuses_a_self_signed_receiver_unless_turned_off() {
-    let (url, count) = https_receiver();
+    let receiver = https_receiver();
+    let url = format!("{}/events", receiver.url());
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
     assert_eq!(deliver_once(&url, true), [DeliveryStatus::Failed]);
     assert_eq!(
-        count.load(Ordering::SeqCst),
+        receiver.requests().len(),
         0,
         "no request got through a failed handshake"
     );
     assert_eq!(deliver_once(&url, false), [DeliveryStatus::Delivered]);
-    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(receiver.requests().len(), 1);
 }

@@ -3,7 +3,7 @@
 //! channels, observers, hooks and controls registered in `main!(setup = ...)` work; a bad
 //! settings file ends every experiment with `error`, naming the file, line and key.
 
-use chaos_tests::receiver::{Answer, Receiver};
+use chaos_test_support::receiver::{Answer, Receiver};
 use chaos_tests::{command, result, RunResult};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -284,7 +284,7 @@ fn missing_secret_sources_are_errors_before_anything_runs() {
 
 #[test]
 fn delivery_failures_are_recorded_and_logged_without_changing_the_verdict() {
-    let down = chaos_tests::receiver::refusing_url();
+    let down = chaos_test_support::receiver::refusing_url();
     let w = world(&format!(
         "\n[[notifications]]\ntype = \"http\"\nname = \"down\"\nurl = \"{down}\"\nretries = 1\nbackoff = \"10ms\"\nevents = [\"run-started\", \"run-completed\"]\n"
     ));

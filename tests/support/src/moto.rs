@@ -8,7 +8,7 @@
 //! the [`Moto`] kills the server.
 //!
 //! ```no_run
-//! let moto = chaos_tests::moto::Moto::start();
+//! let moto = chaos_test_support::moto::Moto::start();
 //! let mut cmd = std::process::Command::new("some-aws-client");
 //! cmd.envs(moto.env());
 //! ```
@@ -242,7 +242,8 @@ fn moto_server() -> PathBuf {
 
 /// Runs `bash scripts/moto.sh install` and takes the last line of its output as the path.
 fn install() -> Result<PathBuf, String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    // The workspace root: this crate is tests/support.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let out = Command::new("bash")
         .arg("scripts/moto.sh")
         .arg("install")
