@@ -1,9 +1,9 @@
 //! The libtest-mimic harness: registered experiments become trials named `module::function`.
 
-use crate::console::Console;
 use crate::paths::target_dir;
+use crate::report::console::Console;
+use crate::report::verdict;
 use crate::setup::{Harness, Setup};
-use crate::verdict;
 use chaos_runtime::event::RunReport;
 use chaos_runtime::interrupt::Interrupt;
 use chaos_runtime::journal::{redact_for_snapshot, JournalRecorder};

@@ -41,12 +41,11 @@
 //! on [`experiment`].
 #![warn(missing_docs)]
 
-mod console;
 mod exclusion;
 mod harness;
 mod paths;
+mod report;
 mod setup;
-mod verdict;
 
 pub use setup::Setup;
 
