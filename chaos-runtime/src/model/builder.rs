@@ -14,6 +14,45 @@ pub struct ExperimentBuilder {
     pub(super) parallel: bool,
 }
 
+impl Experiment {
+    /// Starts an experiment named `name` (the harness names it `module::function`).
+    ///
+    /// ```
+    /// use chaos_runtime::{Experiment, Probe, Action, Activity, Hypothesis};
+    /// use std::time::Duration;
+    /// let exp = Experiment::builder("suite::hello")
+    ///     .title("hello answers")
+    ///     .tags(["demo"])
+    ///     .steady_state(Probe::new("up", |_cx| async { Ok(200u16) }).tolerance("== 200", |v| *v == 200))
+    ///     .method(Action::new("poke", |_cx| async { Ok(()) }))
+    ///     .method(Activity::pause(Duration::from_millis(10)))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(exp.name(), "suite::hello");
+    /// assert_eq!(exp.method().len(), 2);
+    /// ```
+    pub fn builder(name: impl Into<String>) -> ExperimentBuilder {
+        let name = name.into();
+        ExperimentBuilder {
+            exp: Experiment {
+                title: name.clone(),
+                name,
+                description: None,
+                tags: Vec::new(),
+                hypothesis: Hypothesis::Default,
+                rollback_strategy: RollbackStrategy::Always,
+                timeout: None,
+                concurrency: Concurrency::default(),
+                steady_state: Vec::new(),
+                method: Vec::new(),
+                rollbacks: Vec::new(),
+            },
+            group: None,
+            parallel: false,
+        }
+    }
+}
+
 impl ExperimentBuilder {
     /// Sets the title (default: the name).
     pub fn title(mut self, title: impl Into<String>) -> Self {

@@ -1,6 +1,6 @@
 //! [`Experiment`]: a built experiment, and the rules a hand-built one can break.
 
-use super::{Activity, Concurrency, ExperimentBuilder, Hypothesis, RollbackStrategy};
+use super::{Activity, Concurrency, Hypothesis, RollbackStrategy};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -101,43 +101,6 @@ pub struct Experiment {
 }
 
 impl Experiment {
-    /// Starts an experiment named `name` (the harness names it `module::function`).
-    ///
-    /// ```
-    /// use chaos_runtime::{Experiment, Probe, Action, Activity, Hypothesis};
-    /// use std::time::Duration;
-    /// let exp = Experiment::builder("suite::hello")
-    ///     .title("hello answers")
-    ///     .tags(["demo"])
-    ///     .steady_state(Probe::new("up", |_cx| async { Ok(200u16) }).tolerance("== 200", |v| *v == 200))
-    ///     .method(Action::new("poke", |_cx| async { Ok(()) }))
-    ///     .method(Activity::pause(Duration::from_millis(10)))
-    ///     .build()
-    ///     .unwrap();
-    /// assert_eq!(exp.name(), "suite::hello");
-    /// assert_eq!(exp.method().len(), 2);
-    /// ```
-    pub fn builder(name: impl Into<String>) -> ExperimentBuilder {
-        let name = name.into();
-        ExperimentBuilder {
-            exp: Experiment {
-                title: name.clone(),
-                name,
-                description: None,
-                tags: Vec::new(),
-                hypothesis: Hypothesis::Default,
-                rollback_strategy: RollbackStrategy::Always,
-                timeout: None,
-                concurrency: Concurrency::default(),
-                steady_state: Vec::new(),
-                method: Vec::new(),
-                rollbacks: Vec::new(),
-            },
-            group: None,
-            parallel: false,
-        }
-    }
-
     /// The experiment's name (`module::function` for macro-made ones).
     pub fn name(&self) -> &str {
         &self.name
