@@ -64,29 +64,12 @@ impl EventSink for Console {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::tests::awkward;
     use chaos_runtime::event::{ActivityRecord, Phase};
     use chaos_runtime::ActivityKind;
     use std::io::Write;
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, SystemTime};
-
-    /// Secrets that JSON and Rust escape, registered; each begins with `Zq` and ends with `Xw`.
-    fn awkward(tag: &str) -> Vec<String> {
-        [
-            "say \"cheese\"",
-            "C:\\temp\\new",
-            "line1\nline2\t\u{7}",
-            "pässwörd✓🔑",
-        ]
-        .iter()
-        .enumerate()
-        .map(|(i, body)| {
-            let s = format!("Zq{tag}{i}{body}Xw{tag}{i}");
-            chaos_runtime::redact::register(&s);
-            s
-        })
-        .collect()
-    }
 
     /// A log writer into a shared buffer.
     #[derive(Clone, Default)]

@@ -3,3 +3,27 @@
 
 pub(crate) mod console;
 pub(crate) mod verdict;
+
+#[cfg(test)]
+mod tests {
+    /// Registered secrets that JSON and Rust escape: quotes, backslashes, control characters,
+    /// non-ASCII text. Each begins with `Zq` and ends with `Xw`, markers no other text of these
+    /// tests holds, so a leak of either end (or of a few first characters) shows.
+    pub(super) fn awkward(tag: &str) -> Vec<String> {
+        [
+            "say \"cheese\"",
+            "C:\\temp\\new",
+            "line1\nline2\t\u{7}",
+            "pässwörd✓🔑",
+            "\"\\\n✓'<>&",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let s = format!("Zq{tag}{i}{body}Xw{tag}{i}");
+            chaos_runtime::redact::register(&s);
+            s
+        })
+        .collect()
+    }
+}

@@ -102,32 +102,11 @@ fn short(v: &serde_json::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::tests::awkward;
     use chaos_runtime::event::{ActivityStatus, Finding, Phase, RollbackSummary};
     use chaos_runtime::outcome::{Outcome, Status};
-    use chaos_runtime::redact::register;
     use serde_json::json;
     use std::time::Duration;
-
-    /// Registered secrets that JSON and Rust escape: quotes, backslashes, control characters,
-    /// non-ASCII text. Each begins with `Zq` and ends with `Xw`, markers no other text of these
-    /// tests holds, so a leak of either end (or of a few first characters) shows.
-    fn awkward(tag: &str) -> Vec<String> {
-        [
-            "say \"cheese\"",
-            "C:\\temp\\new",
-            "line1\nline2\t\u{7}",
-            "pässwörd✓🔑",
-            "\"\\\n✓'<>&",
-        ]
-        .iter()
-        .enumerate()
-        .map(|(i, body)| {
-            let s = format!("Zq{tag}{i}{body}Xw{tag}{i}");
-            register(&s);
-            s
-        })
-        .collect()
-    }
 
     fn assert_masked(out: &str, what: &str) {
         assert!(
