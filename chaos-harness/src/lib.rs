@@ -70,9 +70,14 @@ pub use chaos_runtime::target::aws;
 #[cfg(feature = "k8s")]
 pub use chaos_runtime::target::k8s;
 
+/// The network fault proxy (cargo feature `proxy`): Toxiproxy's toxics, seeded and removed
+/// with the run's rollbacks, HTTP faults, counters.
+#[cfg(feature = "proxy")]
+pub use chaos_runtime::target::proxy;
+
 /// The kit every target shares: choosing targets ([`Select`](target::Select)), guards and dry
 /// runs, typed `[targets.X]` settings. The targets themselves are at the crate root
-/// ([`http`], [`process`], and with their features `aws` and `k8s`).
+/// ([`http`], [`process`], and with their features `aws`, `k8s` and `proxy`).
 pub mod target {
     pub use chaos_runtime::target::{
         glob, touches_nothing, Amount, Guard, Order, Refusal, Select, Selection, TargetContext,
@@ -86,6 +91,9 @@ pub mod prelude {
     /// With the `k8s` feature: the Kubernetes target.
     #[cfg(feature = "k8s")]
     pub use chaos_runtime::target::k8s;
+    /// With the `proxy` feature: the network fault proxy and its faults.
+    #[cfg(feature = "proxy")]
+    pub use chaos_runtime::target::proxy::{self, HttpFault, Proxy, Toxic};
     pub use chaos_runtime::target::{http, process, Select};
     pub use chaos_runtime::{BoxError, Context, Outcome};
 }

@@ -33,6 +33,7 @@ struct Inner {
     rng: Mutex<SeededRng>,
     targets: Mutex<Vec<serde_json::Value>>,
     stash: Mutex<Stash>,
+    undo: Mutex<Vec<crate::target::undo::Undo>>,
     target_settings: Arc<toml::Table>,
 }
 
@@ -111,6 +112,7 @@ impl Context {
                 rng: Mutex::new(SeededRng::new(self.inner.seed)),
                 targets: Mutex::default(),
                 stash: Mutex::default(),
+                undo: Mutex::default(),
                 target_settings: self.inner.target_settings.clone(),
             }),
         }
@@ -135,15 +137,25 @@ pub(crate) struct TargetState<'a> {
     pub(crate) settings: &'a toml::Table,
     pub(crate) selections: &'a Mutex<Vec<serde_json::Value>>,
     pub(crate) stash: &'a Mutex<Stash>,
+    pub(crate) undo: &'a Mutex<Vec<crate::target::undo::Undo>>,
 }
 
 impl Context {
+    /// The undos targets registered, latest first, leaving none.
+    pub(crate) fn take_undos(&self) -> Vec<crate::target::undo::Undo> {
+        let mut undos =
+            std::mem::take(&mut *self.inner.undo.lock().unwrap_or_else(|p| p.into_inner()));
+        undos.reverse();
+        undos
+    }
+
     /// The run's target state, for the target kit.
     pub(crate) fn target_state(&self) -> TargetState<'_> {
         TargetState {
             settings: &self.inner.target_settings,
             selections: &self.inner.targets,
             stash: &self.inner.stash,
+            undo: &self.inner.undo,
         }
     }
 }
@@ -220,6 +232,7 @@ impl ContextBuilder {
                 rng: Mutex::new(SeededRng::new(seed)),
                 targets: Mutex::default(),
                 stash: Mutex::default(),
+                undo: Mutex::default(),
                 target_settings: Arc::new(self.target_settings),
             }),
         }

@@ -166,12 +166,21 @@ impl Run<'_> {
             }
         };
         let mut summaries = Vec::new();
-        if decision != RollbackDecision::Ran {
+        let undos = self.cx.take_undos();
+        if decision != RollbackDecision::Ran && undos.is_empty() {
             return (decision, summaries);
         }
         self.control(true, ControlPoint::Rollbacks);
         self.bus.emit(EventKind::RollbacksStarted);
-        for activity in &self.exp.rollbacks {
+        // What targets undo on their own first (latest first), then the experiment's own
+        // rollbacks, which may check that the target is back.
+        let undos: Vec<Activity> = undos.into_iter().map(|u| u.into_activity()).collect();
+        let own = if decision == RollbackDecision::Ran {
+            &self.exp.rollbacks[..]
+        } else {
+            &[]
+        };
+        for activity in undos.iter().chain(own) {
             let record = self.activity(activity, Phase::Rollbacks).await;
             if record.failure.is_some() {
                 self.found(

@@ -30,6 +30,34 @@ pub trait TargetContext: sealed::Sealed {
     /// targets keep per-run state here, such as what an action stopped so that a rollback can
     /// start it again without arguments.
     fn with_stash<T: Default + Send + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> R;
+
+    /// Registers what reverses a change an action just made (a toxic added, a replica count
+    /// changed). The runner runs it when the run's rollbacks run, whatever ended the run and
+    /// whatever the rollback strategy, before the experiment's own rollbacks and latest first,
+    /// as a rollback activity named `label` whose value is what `undo` returns; a failure is a
+    /// failed rollback. A context used outside a run never runs it.
+    ///
+    /// ```
+    /// use chaos_runtime::target::TargetContext;
+    /// use chaos_runtime::{Action, Context, Experiment, Outcome, Probe, run::Runner};
+    /// let exp = Experiment::builder("doc::undo")
+    ///     .steady_state(Probe::new("up", |_cx| async { Ok(true) }).tolerance("true", |v| *v))
+    ///     .method(Action::new("change", |cx: Context| async move {
+    ///         cx.on_rollback("put it back", || async { Ok("restored") });
+    ///         Ok(())
+    ///     }))
+    ///     .build()
+    ///     .unwrap();
+    /// let rt = tokio::runtime::Runtime::new().unwrap();
+    /// let report = rt.block_on(Runner::new().run(&exp, Context::builder().build()));
+    /// assert_eq!(report.outcome, Outcome::Passed);
+    /// assert_eq!(report.rollbacks[0].name, "put it back");
+    /// ```
+    fn on_rollback<F, Fut, T>(&self, label: impl Into<String>, undo: F)
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, crate::BoxError>> + Send + 'static,
+        T: serde::Serialize + Send + 'static;
 }
 
 mod sealed {
@@ -39,6 +67,27 @@ mod sealed {
 }
 
 impl TargetContext for crate::Context {
+    fn on_rollback<F, Fut, T>(&self, label: impl Into<String>, undo: F)
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, crate::BoxError>> + Send + 'static,
+        T: serde::Serialize + Send + 'static,
+    {
+        let run = Box::new(move || {
+            let fut = undo();
+            Box::pin(async move {
+                let value = fut.await?;
+                serde_json::to_value(value)
+                    .map_err(|e| format!("the undo's value could not be serialized: {e}").into())
+            }) as futures_util::future::BoxFuture<'static, _>
+        });
+        self.target_state()
+            .undo
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(super::undo::Undo::new(label.into(), run));
+    }
+
     fn target_settings(&self, name: &str) -> Option<&toml::Value> {
         self.target_state().settings.get(name)
     }

@@ -1,7 +1,7 @@
 //! The targets an experiment acts on, and the kit they share.
 //!
-//! Targets: [`http`] and [`process`], and behind cargo features `aws` (EC2) and `k8s`
-//! (Kubernetes). The kit, for target writers:
+//! Targets: [`http`] and [`process`], and behind cargo features `aws` (EC2), `k8s`
+//! (Kubernetes) and `proxy` (the network fault proxy). The kit, for target writers:
 //!
 //! - [`Select`]: how many of the matching objects an action takes (all, a count, a
 //!   percentage rounded up, the oldest), drawn from the run's seed, and the [`Selection`]
@@ -9,7 +9,9 @@
 //! - [`TargetSettings`]: the typed reader of a `[targets.NAME]` section, with unknown-key
 //!   errors, and the dry-run switch;
 //! - [`Guard`] and [`Refusal`]: blast-radius limits; [`touches_nothing`]: the one decision
-//!   that an action touches nothing (a dry run, or nothing chosen).
+//!   that an action touches nothing (a dry run, or nothing chosen);
+//! - [`TargetContext::on_rollback`]: the undo of a change, run with the run's rollbacks
+//!   whatever ended the run, so that authors need not write that rollback.
 //!
 //! A new target is a module here that uses these, so that no target copies another's
 //! selection, settings, guard or dry-run code.
@@ -18,6 +20,7 @@ mod choice;
 mod context;
 mod guard;
 mod settings;
+pub(crate) mod undo;
 
 pub mod http;
 pub mod process;
@@ -26,6 +29,8 @@ pub mod process;
 pub mod aws;
 #[cfg(feature = "k8s")]
 pub mod k8s;
+#[cfg(feature = "proxy")]
+pub mod proxy;
 
 pub use choice::{glob, Amount, Order, Select, Selection};
 pub use context::TargetContext;

@@ -1,0 +1,300 @@
+//! What the toxics of one direction of one connection do to its data: each chunk read becomes
+//! pieces to write at given instants, and a toxic may end the connection at an instant.
+
+use super::state::{unit, Installed};
+use super::toxic::{Stream, ToxicKind};
+use crate::rng::SeededRng;
+use bytes::Bytes;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Bytes to write no earlier than `at`; `arrived` is when they were read.
+#[derive(Debug)]
+pub(super) struct Piece {
+    pub(super) at: Instant,
+    pub(super) arrived: Instant,
+    pub(super) data: Bytes,
+}
+
+/// How a toxic ends a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum End {
+    Close,
+    Reset,
+}
+
+/// One toxic on one direction of one connection.
+#[derive(Debug)]
+pub(super) struct Active {
+    pub(super) installed: Arc<Installed>,
+    /// Whether its toxicity hit this connection.
+    pub(super) hit: bool,
+    rng: SeededRng,
+    /// When it started acting on this connection.
+    since: Instant,
+    /// `limit_data`: bytes passed so far.
+    passed: u64,
+    /// Per-connection `bandwidth`: when the link is next free.
+    free_at: Instant,
+    /// `reset_peer`: when the reset is due, once data was seen.
+    reset_at: Option<Instant>,
+}
+
+impl Active {
+    /// The toxic's state on connection `conn`: its toxicity decision is the first draw of the
+    /// connection's generator.
+    pub(super) fn new(installed: Arc<Installed>, conn: u64, now: Instant) -> Active {
+        let mut rng = installed.rng(installed.ordinal(conn));
+        let toxicity = installed.toxic.probability();
+        let draw = unit(&mut rng);
+        let hit = toxicity >= 1.0 || draw < toxicity;
+        installed.counters.connections.add(1);
+        if hit {
+            installed.counters.affected.add(1);
+        }
+        Active {
+            installed,
+            hit,
+            rng,
+            since: now,
+            passed: 0,
+            free_at: now,
+            reset_at: None,
+        }
+    }
+
+    /// When this toxic ends the connection on its own, with no more data (`timeout`,
+    /// `reset_peer` once triggered).
+    pub(super) fn deadline(&self) -> Option<(Instant, End)> {
+        if !self.hit {
+            return None;
+        }
+        match *self.installed.toxic.kind() {
+            ToxicKind::Timeout { timeout } if timeout > 0 => {
+                Some((self.since + Duration::from_millis(timeout), End::Close))
+            }
+            ToxicKind::ResetPeer { .. } => self.reset_at.map(|at| (at, End::Reset)),
+            _ => None,
+        }
+    }
+
+    /// Whether it holds all data back (`timeout`, `reset_peer` waiting to reset).
+    fn swallows(&self) -> bool {
+        self.hit
+            && matches!(
+                self.installed.toxic.kind(),
+                ToxicKind::Timeout { .. } | ToxicKind::ResetPeer { .. }
+            )
+    }
+
+    /// The extra delay of the close once the sender closed (`slow_close`).
+    pub(super) fn close_delay(&self) -> Duration {
+        match *self.installed.toxic.kind() {
+            ToxicKind::SlowClose { delay } if self.hit => Duration::from_millis(delay),
+            _ => Duration::ZERO,
+        }
+    }
+
+    /// Passes `pieces` through this toxic; returns the connection's end if it calls for one
+    /// once they are written.
+    fn apply(&mut self, pieces: &mut Vec<Piece>) -> Option<(Instant, End)> {
+        if !self.hit || pieces.is_empty() {
+            return None;
+        }
+        let bytes: usize = pieces.iter().map(|p| p.data.len()).sum();
+        self.installed.counters.bytes.add(bytes as u64);
+        match *self.installed.toxic.kind() {
+            ToxicKind::Latency { latency, jitter } => {
+                let mut delay = latency as i128;
+                if jitter > 0 {
+                    let j = jitter as i128;
+                    delay += self.rng.below((2 * jitter).max(1)) as i128 - j;
+                }
+                let delay = Duration::from_millis(delay.max(0) as u64);
+                for p in pieces.iter_mut() {
+                    p.at = p.at.max(p.arrived + delay);
+                }
+                None
+            }
+            ToxicKind::Bandwidth { rate, shared } if rate > 0 => {
+                let per_byte = 1.0 / (rate as f64 * 1000.0);
+                let slot = rate as usize * 100; // bytes per 100 ms, as Toxiproxy splits them
+                let mut out = Vec::with_capacity(pieces.len());
+                for p in pieces.drain(..) {
+                    let mut data = p.data;
+                    while !data.is_empty() {
+                        let part = data.split_to(data.len().min(slot.max(1)));
+                        let cost = Duration::from_secs_f64(part.len() as f64 * per_byte);
+                        let at = if shared {
+                            let mut free = self
+                                .installed
+                                .shared_free_at
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner());
+                            *free = (*free).max(p.at) + cost;
+                            *free
+                        } else {
+                            self.free_at = self.free_at.max(p.at) + cost;
+                            self.free_at
+                        };
+                        out.push(Piece {
+                            at,
+                            arrived: p.arrived,
+                            data: part,
+                        });
+                    }
+                }
+                *pieces = out;
+                None
+            }
+            ToxicKind::Slicer {
+                average_size,
+                size_variation,
+                delay,
+            } if average_size > 0 => {
+                let delay = Duration::from_micros(delay);
+                let mut out = Vec::new();
+                for p in pieces.drain(..) {
+                    let mut data = p.data;
+                    let mut at = p.at;
+                    while !data.is_empty() {
+                        let size = if size_variation > 0 {
+                            average_size + self.rng.below(2 * size_variation + 1) - size_variation
+                        } else {
+                            average_size
+                        };
+                        let part = data.split_to(data.len().min(size.max(1) as usize));
+                        at += delay;
+                        out.push(Piece {
+                            at,
+                            arrived: p.arrived,
+                            data: part,
+                        });
+                    }
+                }
+                *pieces = out;
+                None
+            }
+            ToxicKind::LimitData { bytes: limit } => {
+                let mut left = limit.saturating_sub(self.passed);
+                let mut end_at = None;
+                pieces.retain_mut(|p| {
+                    if left == 0 {
+                        end_at.get_or_insert(p.at);
+                        return false;
+                    }
+                    if p.data.len() as u64 >= left {
+                        p.data.truncate(left as usize);
+                        left = 0;
+                        end_at = Some(p.at);
+                    } else {
+                        left -= p.data.len() as u64;
+                    }
+                    true
+                });
+                self.passed = limit - left;
+                end_at.map(|at| (at, End::Close))
+            }
+            ToxicKind::ResetPeer { timeout } => {
+                if self.reset_at.is_none() {
+                    self.reset_at = Some(pieces[0].at + Duration::from_millis(timeout));
+                }
+                pieces.clear();
+                None
+            }
+            ToxicKind::Timeout { .. } => {
+                pieces.clear();
+                None
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The toxics of one direction of one connection, kept in step with the proxy's snapshot.
+#[derive(Debug, Default)]
+pub(super) struct Chain {
+    actives: Vec<Active>,
+}
+
+impl Chain {
+    /// Follows the proxy's toxics on `stream`: keeps the state of the toxics still in place,
+    /// draws for the new ones.
+    pub(super) fn refresh(&mut self, toxics: &[Arc<Installed>], stream: Stream, conn: u64) {
+        let now = Instant::now();
+        let mut old = std::mem::take(&mut self.actives);
+        for t in toxics.iter().filter(|t| t.toxic.stream() == stream) {
+            if matches!(t.toxic.kind(), ToxicKind::Down) {
+                continue;
+            }
+            match old.iter().position(|a| Arc::ptr_eq(&a.installed, t)) {
+                Some(i) => self.actives.push(old.swap_remove(i)),
+                None => self.actives.push(Active::new(t.clone(), conn, now)),
+            }
+        }
+    }
+
+    /// Whether no toxic acts on this direction: data passes as it comes.
+    pub(super) fn is_clear(&self) -> bool {
+        self.actives.iter().all(|a| !a.hit)
+    }
+
+    /// The data of one read, through every toxic in order: the pieces to write, and the
+    /// connection's end if a toxic calls for one.
+    pub(super) fn plan(
+        &mut self,
+        arrived: Instant,
+        data: Bytes,
+    ) -> (Vec<Piece>, Option<(Instant, End)>) {
+        let mut pieces = vec![Piece {
+            at: arrived,
+            arrived,
+            data,
+        }];
+        let mut end = None;
+        for a in &mut self.actives {
+            if let Some(e) = a.apply(&mut pieces) {
+                end = Some(end.map_or(e, |p: (Instant, End)| if e.0 < p.0 { e } else { p }));
+            }
+        }
+        (pieces, end)
+    }
+
+    /// The earliest end a toxic calls for on its own.
+    pub(super) fn deadline(&self) -> Option<(Instant, End)> {
+        self.actives
+            .iter()
+            .filter_map(Active::deadline)
+            .min_by_key(|d| d.0)
+    }
+
+    /// Whether a toxic holds all data back.
+    pub(super) fn swallows(&self) -> bool {
+        self.actives.iter().any(Active::swallows)
+    }
+
+    /// The delay of the close once the sender closed.
+    pub(super) fn close_delay(&self) -> Duration {
+        self.actives.iter().map(Active::close_delay).sum()
+    }
+
+    /// Counts an end caused by a toxic of this chain.
+    pub(super) fn count_end(&self, end: End) {
+        let kind = |a: &&Active| {
+            a.hit
+                && match end {
+                    End::Reset => matches!(a.installed.toxic.kind(), ToxicKind::ResetPeer { .. }),
+                    End::Close => matches!(
+                        a.installed.toxic.kind(),
+                        ToxicKind::Timeout { .. } | ToxicKind::LimitData { .. }
+                    ),
+                }
+        };
+        if let Some(a) = self.actives.iter().find(kind) {
+            match end {
+                End::Reset => a.installed.counters.resets.add(1),
+                End::Close => a.installed.counters.closes.add(1),
+            }
+        }
+    }
+}
