@@ -298,3 +298,44 @@ impl Chain {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::proxy::Toxic;
+
+    /// The delays (from arrival) and sizes of what `toxic` makes of 50 chunks of 1000 bytes on
+    /// connection `conn`.
+    fn plan(toxic: Toxic, seed: u64, conn: u64) -> Vec<(Duration, usize)> {
+        let installed = Arc::new(Installed::detached(toxic, seed));
+        let mut chain = Chain::default();
+        chain.refresh(&[installed], Stream::Downstream, conn);
+        let t0 = Instant::now();
+        let mut out = Vec::new();
+        for i in 0..50u32 {
+            let arrived = t0 + Duration::from_millis(u64::from(i));
+            let (pieces, _) = chain.plan(arrived, Bytes::from(vec![0u8; 1000]));
+            out.extend(pieces.iter().map(|p| (p.at - arrived, p.data.len())));
+        }
+        out
+    }
+
+    #[test]
+    fn the_same_seed_and_connection_replay_every_delay_and_size_exactly() {
+        let jitter =
+            || Toxic::latency(Duration::from_millis(100)).jitter(Duration::from_millis(30));
+        let a = plan(jitter(), 11, 3);
+        assert_eq!(a, plan(jitter(), 11, 3));
+        assert_ne!(a, plan(jitter(), 12, 3));
+        assert_ne!(a, plan(jitter(), 11, 4));
+        assert!(
+            a.iter().all(|(d, _)| (70..130).contains(&d.as_millis())),
+            "{a:?}"
+        );
+        let slicer = || Toxic::slicer(64, 48, Duration::from_micros(10));
+        let b = plan(slicer(), 11, 3);
+        assert_eq!(b, plan(slicer(), 11, 3));
+        assert!(b.iter().all(|(_, n)| (1..=112).contains(n)), "{b:?}");
+        assert_ne!(b, plan(slicer(), 99, 3));
+    }
+}

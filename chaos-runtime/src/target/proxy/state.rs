@@ -42,6 +42,21 @@ pub(super) struct Installed {
 }
 
 impl Installed {
+    /// A toxic installed on no proxy, with no open connections, for the effect tests.
+    #[cfg(test)]
+    pub(super) fn detached(toxic: Toxic, seed: u64) -> Installed {
+        Installed {
+            name: toxic.name(),
+            seed: toxic_seed(seed, "test", &toxic.name()),
+            toxic,
+            live_at_add: Vec::new(),
+            first_new: 0,
+            counters: Arc::default(),
+            added: SystemTime::now(),
+            shared_free_at: Arc::new(Mutex::new(Instant::now())),
+        }
+    }
+
     /// The connection's place in the toxic's order: the open connections first, in the order
     /// they were accepted, then the new ones. Draws are made per place, so the same seed and
     /// the same connection order give the same decisions.

@@ -1,5 +1,9 @@
 //! The proxy against real loopback sockets: each toxic's effect measured, toxics on open and
-//! new connections, seed replay, removal under traffic, HTTP faults, errors.
+//! new connections, seed replay, removal under traffic, self-revert, HTTP faults, errors.
 
+mod errors;
+mod http;
+mod revert;
+mod seed;
 mod support;
 mod toxics;
