@@ -21,8 +21,8 @@ fn ui() {
 
 /// Writes each ```` ```rust ```` block of the workspace's README.md as a file of its own under
 /// `dir` and returns their paths (see [`as_crate`]). Each file has the prelude in scope, as
-/// README's snippets assume. Blocks that need the `aws` or `k8s` feature are left out (this
-/// binary builds without features, see `scripts/test.sh`).
+/// README's snippets assume. Blocks that need the `aws`, `k8s` or `proxy` feature are left out
+/// (this binary builds without features, see `scripts/test.sh`); the example crate runs those.
 fn readme_examples(dir: &Path) -> Vec<PathBuf> {
     let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
     let text = std::fs::read_to_string(&readme).expect("README.md is readable");
@@ -40,7 +40,10 @@ fn readme_examples(dir: &Path) -> Vec<PathBuf> {
             .take_while(|l| l.trim() != "```")
             .collect();
         let code = block.join("\n");
-        if code.contains("aws::") || code.contains("k8s::") {
+        if ["aws::", "k8s::", "Proxy::", "Toxic::", "HttpFault::"]
+            .iter()
+            .any(|needs_a_feature| code.contains(needs_a_feature))
+        {
             continue;
         }
         let file = dir.join(format!("readme_line_{}.rs", at + 1));

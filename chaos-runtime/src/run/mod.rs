@@ -9,7 +9,9 @@
 //!    tolerance is a deviation.
 //! 3. The steady-state hypothesis after the method.
 //! 4. The rollbacks, whenever the method started (strategy `always`), whatever happened after:
-//!    a failure, a deviation, a panic, the experiment timeout or a signal.
+//!    a failure, a deviation, a panic, the experiment timeout or a signal. First the undos
+//!    targets registered ([`TargetContext::on_rollback`](crate::target::TargetContext::on_rollback)),
+//!    latest first and whatever the strategy, then the experiment's own rollbacks.
 //!
 //! Activity timeouts and the experiment timeout cancel the running future; panics inside
 //! activities are caught and recorded as that activity's failure. Whatever stops a run early

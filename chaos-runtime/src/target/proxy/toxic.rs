@@ -53,7 +53,7 @@ pub enum ToxicKind {
     },
     /// Limits the data rate to `rate` KB/s (1 KB = 1000 bytes).
     Bandwidth {
-        /// KB/s (default 0: nothing passes).
+        /// KB/s (default 0: no limit, as in Toxiproxy).
         rate: u64,
         /// `false` (Toxiproxy's behaviour, the default): each connection gets `rate`;
         /// `true`: every connection of the proxy shares one `rate`.
