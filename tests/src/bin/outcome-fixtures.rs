@@ -124,6 +124,21 @@ async fn interrupted(cx: &Context) {
     }
 }
 
+/// A proxy fault in place when a signal arrives: the rollbacks remove it, with no rollback
+/// written.
+#[experiment]
+async fn proxy_interrupted(cx: &Context) {
+    method! {
+        action "slow the link, mark started, then hang" {
+            let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let link = Proxy::listen("link", upstream.local_addr()?.to_string()).await?;
+            link.add(cx, Toxic::latency(Duration::from_secs(1)))?;
+            count(cx, "started")?;
+            tokio::time::sleep(Duration::from_secs(30)).await
+        };
+    }
+}
+
 #[experiment]
 async fn error(cx: &Context) {
     steady_state! {

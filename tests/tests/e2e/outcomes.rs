@@ -299,6 +299,40 @@ fn interrupted_by_a_signal_runs_rollbacks() {
 }
 
 #[test]
+fn a_proxy_fault_is_removed_when_a_signal_interrupts_the_run() {
+    let tmp = tempfile::tempdir().unwrap().keep();
+    let (mut cmd, jd, cd) = command(EXE, &tmp);
+    cmd.args(["--exact", "outcome_fixtures::proxy_interrupted"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let started = cd.join("started.count");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !started.exists() {
+        assert!(Instant::now() < deadline, "the method never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let r = result(out, jd, cd);
+    let j = check_outcome(&r, "proxy_interrupted", "interrupted", 130, "interrupted");
+    let undo = &j["rollbacks"][0];
+    assert_eq!(
+        undo["activity"]["name"], "proxy `link`: remove `latency_downstream`",
+        "{undo:#}"
+    );
+    assert_eq!(undo["status"], "succeeded", "{undo:#}");
+    assert_eq!(undo["output"]["removed"], "latency_downstream", "{undo:#}");
+    let added = &j["targets"][0];
+    assert_eq!(added["target"], "proxy", "{added:#}");
+    assert_eq!(added["added"]["attributes"]["latency"], 1000, "{added:#}");
+}
+
+#[test]
 fn error_names_the_missing_variable() {
     let r = run("error");
     check_outcome(&r, "error", "error", 15, "failed");

@@ -40,6 +40,7 @@ mod error;
 mod fault;
 mod guard;
 mod http;
+mod json;
 mod link;
 pub mod server;
 mod state;
