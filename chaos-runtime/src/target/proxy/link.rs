@@ -81,7 +81,6 @@ async fn read(
     kill: watch::Receiver<Kill>,
     _forget: Arc<Forget>,
 ) {
-    let mut buf = BytesMut::new();
     loop {
         tokio::select! {
             biased;
@@ -93,18 +92,25 @@ async fn read(
                 }
             }
         }
-        buf.reserve(READ_SIZE);
+        // A buffer per read, handed on whole: an idle connection holds no buffer.
+        let mut buf = BytesMut::with_capacity(READ_SIZE);
         match src.try_read_buf(&mut buf) {
             Ok(0) => {
                 let _ = tx.send(Msg::Eof).await;
                 return;
             }
             Ok(_) => {
-                let chunk = buf.split().freeze();
+                let arrived = Instant::now();
+                // A small read is copied out, so that held chunks do not each keep a large buffer.
+                let chunk = if buf.len() < READ_SIZE / 8 {
+                    Bytes::copy_from_slice(&buf)
+                } else {
+                    buf.freeze()
+                };
                 let sent = tokio::select! {
                     biased;
                     _ = killed(kill.clone()) => return,
-                    sent = tx.send(Msg::Data(Instant::now(), chunk)) => sent,
+                    sent = tx.send(Msg::Data(arrived, chunk)) => sent,
                 };
                 if sent.is_err() {
                     return;
