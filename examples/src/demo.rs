@@ -6,7 +6,11 @@
 //! - `POST /fault/down`: the service answers `503` until reset;
 //! - `POST /fault/latency?ms=N`: every answer is delayed by N ms;
 //! - `POST /reset`: removes every fault;
-//! - `GET /stats`: `{"requests": N, "down": bool, "latency_ms": N}`.
+//! - `GET /stats`: `{"requests": N, "down": bool, "latency_ms": N}`;
+//! - `GET /orders`, on an instance started with a backend ([`DemoService::start_linked`],
+//!   [`linked`]): the backend's `GET /orders`, with a timeout of [`ATTEMPT_TIMEOUT`] per call
+//!   and up to [`ATTEMPTS`] attempts (on a 5xx, a connection error or a timeout); `200` with
+//!   the backend's answer, else `503`. Without a backend, `404`.
 //!
 //! Each named instance runs on its own thread and runtime, so experiments running in parallel
 //! (each on its own runtime) can share it, and faults injected into one instance do not leak
@@ -17,6 +21,7 @@
 //! assert!(svc.url().starts_with("http://127.0.0.1:"));
 //! ```
 
+pub use crate::linked::{linked, Linked, ATTEMPTS, ATTEMPT_TIMEOUT};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -27,6 +32,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -43,6 +49,8 @@ struct State {
     down: AtomicBool,
     latency_ms: AtomicU64,
     requests: AtomicU64,
+    /// Where `GET /orders` goes.
+    backend: Option<SocketAddr>,
 }
 
 /// The demo service instance named `name`, started on first use on a free loopback port.
@@ -67,10 +75,33 @@ pub fn service(name: &str) -> &'static DemoService {
 impl DemoService {
     /// Starts a new instance on a free loopback port, serving on its own thread.
     pub fn start() -> std::io::Result<DemoService> {
+        DemoService::serve(State::default())
+    }
+
+    /// Starts a new instance whose `GET /orders` calls the backend at `backend` (a proxy in
+    /// front of it, say), with a timeout per call and retries.
+    ///
+    /// # Errors
+    /// No loopback port can be bound, or the thread or its runtime cannot start.
+    ///
+    /// ```
+    /// use chaos_examples::{backend::Backend, demo::DemoService};
+    /// let backend = Backend::start().unwrap();
+    /// let svc = DemoService::start_linked(backend.addr()).unwrap();
+    /// assert!(svc.url().starts_with("http://127.0.0.1:"));
+    /// ```
+    pub fn start_linked(backend: SocketAddr) -> std::io::Result<DemoService> {
+        DemoService::serve(State {
+            backend: Some(backend),
+            ..State::default()
+        })
+    }
+
+    fn serve(state: State) -> std::io::Result<DemoService> {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
         let url = format!("http://{}", listener.local_addr()?);
-        let state = Arc::new(State::default());
+        let state = Arc::new(state);
         let served = state.clone();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -175,6 +206,10 @@ async fn route(method: &str, path: &str, query: &str, state: &State) -> (u16, St
                 state.latency_ms.load(Ordering::Relaxed)
             ),
         ),
+        ("GET", "/orders") => match state.backend {
+            Some(backend) => crate::linked::orders(backend).await,
+            None => (404, "no backend: see DemoService::start_linked".into()),
+        },
         _ => (404, "not found".into()),
     }
 }

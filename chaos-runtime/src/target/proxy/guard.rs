@@ -85,7 +85,7 @@ pub(super) fn add_for_run(
     proxy: &Proxy,
     cx: &crate::Context,
     fault: Fault,
-) -> Result<(), ProxyError> {
+) -> Result<String, ProxyError> {
     let name = fault.name();
     let description = fault.to_json();
     proxy.insert(fault, cx.seed())?;
@@ -104,6 +104,7 @@ pub(super) fn add_for_run(
         "seed": cx.seed(),
     }));
     let owner = proxy.clone();
+    let added = name.clone();
     cx.on_rollback(
         format!("proxy `{}`: remove `{name}`", proxy.name()),
         move || async move {
@@ -121,5 +122,5 @@ pub(super) fn add_for_run(
             }
         },
     );
-    Ok(())
+    Ok(added)
 }

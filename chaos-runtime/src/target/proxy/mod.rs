@@ -161,6 +161,7 @@ impl ProxyBuilder {
             edit: Mutex::new(()),
             conns: Mutex::default(),
             next_conn: Mutex::new(0),
+            rebound: Mutex::new(None),
             counters: Default::default(),
             closed: watch::Sender::new(false),
         });
@@ -289,10 +290,11 @@ impl Proxy {
     /// Adds `fault` (a [`Toxic`] or an [`HttpFault`]) for the run of `cx`: its random draws
     /// come from the run's seed, the journal records it under `targets`, and it is removed when
     /// the run's rollbacks run, whatever ended the run, as a rollback activity of its own.
+    /// Returns the fault's name (for [`Proxy::toxic_stats`] or [`Proxy::remove`]).
     ///
     /// # Errors
     /// The fault is invalid, its name is taken, or it is an HTTP fault on a TCP proxy.
-    pub fn add(&self, cx: &crate::Context, fault: impl Into<Fault>) -> Result<(), ProxyError> {
+    pub fn add(&self, cx: &crate::Context, fault: impl Into<Fault>) -> Result<String, ProxyError> {
         guard::add_for_run(self, cx, fault.into())
     }
 
@@ -501,10 +503,7 @@ async fn serve(shared: Arc<Shared>, listener: TcpListener) {
     let mut toxics = shared.snapshot.subscribe();
     let mut closed = shared.closed.subscribe();
     loop {
-        let all_down = {
-            let now = toxics.borrow_and_update();
-            now.disabled || now.down().is_some_and(|d| d.toxic.probability() >= 1.0)
-        };
+        let all_down = toxics.borrow_and_update().is_down();
         if all_down {
             if listener.take().is_some() {
                 tracing::debug!(proxy = %shared.name, "proxy down: listener closed");
@@ -515,7 +514,16 @@ async fn serve(shared: Arc<Shared>, listener: TcpListener) {
             }
         }
         let Some(l) = &listener else {
-            match bind(shared.listen) {
+            let rebound = shared
+                .rebound
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            let again = match rebound {
+                Some(l) => TcpListener::from_std(l),
+                None => bind(shared.listen),
+            };
+            match again {
                 Ok(l) => listener = Some(l),
                 Err(e) => {
                     tracing::warn!(proxy = %shared.name, error = %e, "proxy cannot listen again; retrying");

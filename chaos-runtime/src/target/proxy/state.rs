@@ -116,6 +116,11 @@ pub(super) struct Snapshot {
 }
 
 impl Snapshot {
+    /// Whether the proxy listens for nothing: disabled, or a `down` toxic of toxicity 1.
+    pub(super) fn is_down(&self) -> bool {
+        self.disabled || self.down().is_some_and(|d| d.toxic.probability() >= 1.0)
+    }
+
     /// The `down` toxic in place, if any.
     pub(super) fn down(&self) -> Option<&Arc<Installed>> {
         self.toxics
@@ -145,6 +150,8 @@ pub(super) struct Shared {
     pub(super) conns: Mutex<BTreeMap<u64, Arc<Conn>>>,
     pub(super) next_conn: Mutex<u64>,
     pub(super) counters: ProxyCounters,
+    /// The listener bound again when the proxy came back up, for its task to take.
+    pub(super) rebound: Mutex<Option<std::net::TcpListener>>,
     /// `true` once the proxy is shut down (every handle dropped or `shutdown` called).
     pub(super) closed: watch::Sender<bool>,
 }
@@ -237,13 +244,44 @@ impl Shared {
         let mut faults = now.faults.clone();
         let r = edit(&mut toxics, &mut faults)
             .map_err(|k| ProxyError::new(&self.name, toxic.map(str::to_owned), k))?;
-        self.snapshot.send_replace(Arc::new(Snapshot {
-            toxics,
-            faults,
-            disabled: now.disabled,
-        }));
+        self.publish(
+            &now,
+            Snapshot {
+                toxics,
+                faults,
+                disabled: now.disabled,
+            },
+        );
         Ok(r)
     }
+
+    /// Publishes `next` after `now`. When that brings the proxy back up, its listener is bound
+    /// again first, so that a connection made once the change returned is accepted.
+    fn publish(&self, now: &Snapshot, next: Snapshot) {
+        if now.is_down() && !next.is_down() {
+            match rebind(self.listen) {
+                Ok(l) => *self.rebound.lock().unwrap_or_else(|p| p.into_inner()) = Some(l),
+                Err(e) => {
+                    tracing::warn!(proxy = %self.name, error = %e, "cannot listen again yet; retrying")
+                }
+            }
+        }
+        self.snapshot.send_replace(Arc::new(next));
+    }
+}
+
+/// A listener on `addr` as the proxy's task takes it (non-blocking, `SO_REUSEADDR`).
+fn rebind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        None,
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
 }
 
 impl Shared {
@@ -254,11 +292,14 @@ impl Shared {
         if now.disabled != enabled {
             return false;
         }
-        self.snapshot.send_replace(Arc::new(Snapshot {
-            toxics: now.toxics.clone(),
-            faults: now.faults.clone(),
-            disabled: !enabled,
-        }));
+        self.publish(
+            &now,
+            Snapshot {
+                toxics: now.toxics.clone(),
+                faults: now.faults.clone(),
+                disabled: !enabled,
+            },
+        );
         if !enabled {
             self.kill_all(Kill::Close);
         }
