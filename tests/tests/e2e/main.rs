@@ -14,3 +14,4 @@ mod notify;
 mod notify_tls;
 mod outcomes;
 mod settings_secrets;
+mod toxiproxy_client;
