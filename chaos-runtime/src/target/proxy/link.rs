@@ -8,10 +8,9 @@ use super::state::{Conn, Kill, Shared};
 use super::toxic::Stream;
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 
@@ -39,6 +38,18 @@ impl Drop for Forget {
     }
 }
 
+/// Where a direction's data goes now: straight from its reader (no toxic acts on it, and the
+/// writer has written everything the reader handed it), or through its writer.
+#[derive(Debug, Default)]
+struct Mode {
+    /// Set by the writer: no toxic acts on this direction of this connection.
+    clear: AtomicBool,
+    /// Chunks the reader handed the writer.
+    sent: AtomicU64,
+    /// Chunks the writer has written (or dropped, as a toxic said).
+    done: AtomicU64,
+}
+
 /// Proxies `client` to `upstream` until both directions end or the connection is killed.
 pub(super) fn spawn(
     shared: Arc<Shared>,
@@ -49,18 +60,30 @@ pub(super) fn spawn(
 ) {
     let _ = client.set_nodelay(true);
     let _ = upstream.set_nodelay(true);
-    let (client_r, client_w) = client.into_split();
-    let (upstream_r, upstream_w) = upstream.into_split();
+    let client = Arc::new(client);
+    let upstream = Arc::new(upstream);
     let forget = Arc::new(Forget {
         shared: shared.clone(),
         id,
     });
     for (stream, src, dst) in [
-        (Stream::Upstream, client_r, upstream_w),
-        (Stream::Downstream, upstream_r, client_w),
+        (Stream::Upstream, client.clone(), upstream.clone()),
+        (Stream::Downstream, upstream, client),
     ] {
         let (tx, rx) = mpsc::channel(AHEAD);
-        tokio::spawn(read(src, tx, conn.kill.subscribe(), forget.clone()));
+        let mode = Arc::new(Mode::default());
+        let reader = Reader {
+            shared: shared.clone(),
+            stream,
+            src,
+            dst: dst.clone(),
+            tx,
+            mode: mode.clone(),
+            kill: conn.kill.subscribe(),
+            conn: conn.clone(),
+            _forget: forget.clone(),
+        };
+        tokio::spawn(reader.run());
         let writer = Writer {
             shared: shared.clone(),
             stream,
@@ -68,61 +91,142 @@ pub(super) fn spawn(
             conn: conn.clone(),
             dst,
             chain: Chain::default(),
+            mode,
             _forget: forget.clone(),
         };
         tokio::spawn(writer.run(rx));
     }
 }
 
-/// Reads `src` into chunks for the writer until the end of the stream, an error, or a kill.
-async fn read(
-    src: OwnedReadHalf,
+/// Reads one direction: straight to the destination while no toxic acts on it, else in
+/// timestamped chunks for the writer.
+struct Reader {
+    shared: Arc<Shared>,
+    stream: Stream,
+    src: Arc<TcpStream>,
+    dst: Arc<TcpStream>,
     tx: mpsc::Sender<Msg>,
+    mode: Arc<Mode>,
     kill: watch::Receiver<Kill>,
+    conn: Arc<Conn>,
     _forget: Arc<Forget>,
-) {
-    loop {
-        tokio::select! {
-            biased;
-            _ = killed(kill.clone()) => return,
-            ready = src.readable() => {
-                if ready.is_err() {
-                    let _ = tx.send(Msg::Eof).await;
-                    return;
+}
+
+impl Reader {
+    /// Until the end of the stream, an error, or a kill.
+    async fn run(self) {
+        let mut sent = 0u64;
+        loop {
+            tokio::select! {
+                biased;
+                _ = killed(self.kill.clone()) => return,
+                ready = self.src.readable() => {
+                    if ready.is_err() {
+                        let _ = self.tx.send(Msg::Eof).await;
+                        return;
+                    }
                 }
             }
-        }
-        // A buffer per read, handed on whole: an idle connection holds no buffer.
-        let mut buf = BytesMut::with_capacity(READ_SIZE);
-        match src.try_read_buf(&mut buf) {
-            Ok(0) => {
-                let _ = tx.send(Msg::Eof).await;
-                return;
-            }
-            Ok(_) => {
-                let arrived = Instant::now();
-                // A small read is copied out, so that held chunks do not each keep a large buffer.
-                let chunk = if buf.len() < READ_SIZE / 8 {
-                    Bytes::copy_from_slice(&buf)
-                } else {
-                    buf.freeze()
-                };
-                let sent = tokio::select! {
-                    biased;
-                    _ = killed(kill.clone()) => return,
-                    sent = tx.send(Msg::Data(arrived, chunk)) => sent,
-                };
-                if sent.is_err() {
-                    return;
+            let direct = self.mode.clear.load(Ordering::Acquire)
+                && self.mode.done.load(Ordering::Acquire) == sent;
+            if direct {
+                match self.pass().await {
+                    Passed::More => continue,
+                    Passed::Eof => {
+                        let _ = self.tx.send(Msg::Eof).await;
+                        return;
+                    }
+                    Passed::Ended => return,
                 }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-            Err(_) => {
-                let _ = tx.send(Msg::Eof).await;
-                return;
+            // A buffer per read, handed on whole: an idle connection holds no buffer.
+            let mut buf = BytesMut::with_capacity(READ_SIZE);
+            match self.src.try_read_buf(&mut buf) {
+                Ok(0) => {
+                    let _ = self.tx.send(Msg::Eof).await;
+                    return;
+                }
+                Ok(_) => {
+                    let arrived = Instant::now();
+                    // A small read is copied out, so that held chunks do not each keep a
+                    // large buffer.
+                    let chunk = if buf.len() < READ_SIZE / 8 {
+                        Bytes::copy_from_slice(&buf)
+                    } else {
+                        buf.freeze()
+                    };
+                    sent += 1;
+                    self.mode.sent.store(sent, Ordering::Release);
+                    let handed = tokio::select! {
+                        biased;
+                        _ = killed(self.kill.clone()) => return,
+                        handed = self.tx.send(Msg::Data(arrived, chunk)) => handed,
+                    };
+                    if handed.is_err() {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(_) => {
+                    let _ = self.tx.send(Msg::Eof).await;
+                    return;
+                }
             }
         }
     }
+
+    /// Passes what the source has straight to the destination, through one buffer that is
+    /// freed once the source has nothing more for now.
+    async fn pass(&self) -> Passed {
+        let mut buf = vec![0u8; READ_SIZE];
+        loop {
+            if !self.mode.clear.load(Ordering::Acquire) {
+                return Passed::More;
+            }
+            let n = match self.src.try_read(&mut buf) {
+                Ok(0) => return Passed::Eof,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Passed::More,
+                Err(_) => return Passed::Eof,
+            };
+            let written = tokio::select! {
+                biased;
+                _ = killed(self.kill.clone()) => return Passed::Ended,
+                w = write_all(&self.dst, &buf[..n]) => w,
+            };
+            if written.is_err() {
+                self.conn.kill.send_replace(Kill::Reset);
+                return Passed::Ended;
+            }
+            match self.stream {
+                Stream::Upstream => self.shared.counters.bytes_upstream.add(n as u64),
+                Stream::Downstream => self.shared.counters.bytes_downstream.add(n as u64),
+            }
+        }
+    }
+}
+
+/// How a direct pass ended.
+enum Passed {
+    /// The source has nothing more for now, or a toxic now acts: read again.
+    More,
+    /// The source closed its side.
+    Eof,
+    /// The connection ended.
+    Ended,
+}
+
+/// Writes all of `data` to `s`.
+async fn write_all(s: &TcpStream, mut data: &[u8]) -> std::io::Result<()> {
+    while !data.is_empty() {
+        s.writable().await?;
+        match s.try_write(data) {
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Writes one direction's data through its toxics.
@@ -131,8 +235,9 @@ struct Writer {
     stream: Stream,
     id: u64,
     conn: Arc<Conn>,
-    dst: OwnedWriteHalf,
+    dst: Arc<TcpStream>,
     chain: Chain,
+    mode: Arc<Mode>,
     _forget: Arc<Forget>,
 }
 
@@ -149,7 +254,12 @@ impl Writer {
         // Set when a toxic ends the connection once what is pending is written.
         let mut end_after: Option<(Instant, End)> = None;
         let mut eof = false;
+        let mut received = 0u64;
         loop {
+            if pending.is_empty() && end_after.is_none() {
+                // Everything handed so far is written: the reader may write straight on.
+                self.mode.done.store(received, Ordering::Release);
+            }
             if eof && pending.is_empty() {
                 return self.close_write().await;
             }
@@ -205,6 +315,7 @@ impl Writer {
                 msg = rx.recv(), if pending.is_empty() && !eof && end_after.is_none() => {
                     match msg {
                         Some(Msg::Data(arrived, data)) => {
+                            received += 1;
                             if self.chain.is_clear() {
                                 if let Err(how) = self.write(&data, &kill).await {
                                     return self.end(how);
@@ -244,6 +355,9 @@ impl Writer {
     /// Takes the toxics now in place; a `down` toxic that hits this connection drops it.
     fn follow(&mut self, snapshot: &super::state::Snapshot) {
         self.chain.refresh(&snapshot.toxics, self.stream, self.id);
+        self.mode
+            .clear
+            .store(self.chain.is_clear(), Ordering::Release);
         if snapshot.disabled {
             self.conn.kill.send_replace(Kill::Close);
             return;
@@ -266,7 +380,7 @@ impl Writer {
         let written = tokio::select! {
             biased;
             how = killed(kill.clone()) => return Err(how),
-            w = self.dst.write_all(data) => w,
+            w = write_all(&self.dst, data) => w,
         };
         if written.is_err() {
             self.conn.kill.send_replace(Kill::Reset);
@@ -290,20 +404,18 @@ impl Writer {
         self.end(how);
     }
 
-    /// Ends this direction as the connection is ended: a reset closes with no linger and no
-    /// FIN first, so the kernel sends RST.
+    /// Ends this direction as the connection is ended: a reset closes with no linger, so the
+    /// kernel sends RST when the last task lets the socket go.
     fn end(self, how: Kill) {
         if how == Kill::Reset {
             let _ = socket2::SockRef::from(self.dst.as_ref())
                 .set_linger(Some(std::time::Duration::ZERO));
-            // Dropping a write half would send FIN first; the socket closes with its read half.
-            self.dst.forget();
         }
     }
 
     /// The sender closed its side: close ours (FIN), keeping the other direction open.
-    async fn close_write(mut self) {
-        let _ = self.dst.shutdown().await;
+    async fn close_write(self) {
+        let _ = socket2::SockRef::from(&*self.dst).shutdown(std::net::Shutdown::Write);
     }
 }
 
