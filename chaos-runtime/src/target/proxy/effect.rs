@@ -105,12 +105,12 @@ impl Active {
         self.installed.counters.bytes.add(bytes as u64);
         match *self.installed.toxic.kind() {
             ToxicKind::Latency { latency, jitter } => {
-                let mut delay = latency as i128;
+                let mut delay = i128::from(latency);
                 if jitter > 0 {
-                    let j = jitter as i128;
-                    delay += self.rng.below((2 * jitter).max(1)) as i128 - j;
+                    let j = i128::from(jitter);
+                    delay += i128::from(self.rng.below(jitter.saturating_mul(2))) - j;
                 }
-                let delay = Duration::from_millis(delay.max(0) as u64);
+                let delay = Duration::from_millis(u64::try_from(delay.max(0)).unwrap_or(u64::MAX));
                 for p in pieces.iter_mut() {
                     p.at = p.at.max(p.arrived + delay);
                 }
@@ -118,7 +118,8 @@ impl Active {
             }
             ToxicKind::Bandwidth { rate, shared } if rate > 0 => {
                 let per_byte = 1.0 / (rate as f64 * 1000.0);
-                let slot = rate as usize * 100; // bytes per 100 ms, as Toxiproxy splits them
+                // Bytes per 100 ms, as Toxiproxy splits them.
+                let slot = usize::try_from(rate.saturating_mul(100)).unwrap_or(usize::MAX);
                 let mut out = Vec::with_capacity(pieces.len());
                 for p in pieces.drain(..) {
                     let mut data = p.data;
@@ -158,12 +159,15 @@ impl Active {
                     let mut data = p.data;
                     let mut at = p.at;
                     while !data.is_empty() {
+                        // `size_variation < average_size` (validated): no underflow.
                         let size = if size_variation > 0 {
-                            average_size + self.rng.below(2 * size_variation + 1) - size_variation
+                            let spread = size_variation.saturating_mul(2).saturating_add(1);
+                            (average_size - size_variation).saturating_add(self.rng.below(spread))
                         } else {
                             average_size
                         };
-                        let part = data.split_to(data.len().min(size.max(1) as usize));
+                        let size = usize::try_from(size.max(1)).unwrap_or(usize::MAX);
+                        let part = data.split_to(data.len().min(size));
                         at += delay;
                         out.push(Piece {
                             at,
@@ -220,17 +224,43 @@ pub(super) struct Chain {
 impl Chain {
     /// Follows the proxy's toxics on `stream`: keeps the state of the toxics still in place,
     /// draws for the new ones.
-    pub(super) fn refresh(&mut self, toxics: &[Arc<Installed>], stream: Stream, conn: u64) {
+    /// Returns whether this direction's toxics changed.
+    pub(super) fn refresh(&mut self, toxics: &[Arc<Installed>], stream: Stream, conn: u64) -> bool {
         let now = Instant::now();
         let mut old = std::mem::take(&mut self.actives);
+        let mut changed = false;
         for t in toxics.iter().filter(|t| t.toxic.stream() == stream) {
             if matches!(t.toxic.kind(), ToxicKind::Down) {
                 continue;
             }
-            match old.iter().position(|a| Arc::ptr_eq(&a.installed, t)) {
-                Some(i) => self.actives.push(old.swap_remove(i)),
-                None => self.actives.push(Active::new(t.clone(), conn, now)),
+            // A toxic keeps its state through an update (its counters are the same).
+            match old
+                .iter()
+                .position(|a| Arc::ptr_eq(&a.installed.counters, &t.counters))
+            {
+                Some(i) => {
+                    let mut a = old.remove(i);
+                    if !Arc::ptr_eq(&a.installed, t) {
+                        changed = true;
+                        a.installed = t.clone();
+                    }
+                    self.actives.push(a);
+                }
+                None => {
+                    changed = true;
+                    self.actives.push(Active::new(t.clone(), conn, now));
+                }
             }
+        }
+        changed || !old.is_empty()
+    }
+
+    /// Gives back what `held` bytes (planned, not written yet) took from the toxics, before
+    /// they go through the changed toxics again.
+    pub(super) fn unwind(&mut self, held: u64, now: Instant) {
+        for a in &mut self.actives {
+            a.passed = a.passed.saturating_sub(held);
+            a.free_at = now;
         }
     }
 

@@ -75,7 +75,7 @@ pub(super) fn spawn(
         let reader = Reader {
             shared: shared.clone(),
             stream,
-            src,
+            src: src.clone(),
             dst: dst.clone(),
             tx,
             mode: mode.clone(),
@@ -89,9 +89,11 @@ pub(super) fn spawn(
             stream,
             id,
             conn: conn.clone(),
+            src,
             dst,
             chain: Chain::default(),
             mode,
+            down_seen: None,
             _forget: forget.clone(),
         };
         tokio::spawn(writer.run(rx));
@@ -235,9 +237,13 @@ struct Writer {
     stream: Stream,
     id: u64,
     conn: Arc<Conn>,
+    /// Where it reads from (for a reset, which both sockets get).
+    src: Arc<TcpStream>,
     dst: Arc<TcpStream>,
     chain: Chain,
     mode: Arc<Mode>,
+    /// The `down` toxic this connection was drawn for, if any.
+    down_seen: Option<Arc<super::stats::ToxicCounters>>,
     _forget: Arc<Forget>,
 }
 
@@ -285,10 +291,13 @@ impl Writer {
                         return;
                     }
                     let snapshot = toxics.borrow_and_update().clone();
-                    self.follow(&snapshot);
-                    if matches!(*self.conn.kill.borrow(), Kill::No) {
-                        // What was held back goes through the toxics in place now.
+                    let changed = self.follow(&snapshot);
+                    if changed && !pending.is_empty() && matches!(*self.conn.kill.borrow(), Kill::No) {
+                        // What was held back goes through the toxics in place now, as if it
+                        // had not gone through them yet.
                         let held: Vec<Piece> = pending.drain(..).collect();
+                        let bytes = held.iter().map(|p| p.data.len() as u64).sum();
+                        self.chain.unwind(bytes, Instant::now());
                         end_after = None;
                         for p in held {
                             let (pieces, end) = self.chain.plan(p.arrived, p.data);
@@ -353,17 +362,26 @@ impl Writer {
     }
 
     /// Takes the toxics now in place; a `down` toxic that hits this connection drops it.
-    fn follow(&mut self, snapshot: &super::state::Snapshot) {
-        self.chain.refresh(&snapshot.toxics, self.stream, self.id);
+    /// Returns whether this direction's toxics changed.
+    fn follow(&mut self, snapshot: &super::state::Snapshot) -> bool {
+        let changed = self.chain.refresh(&snapshot.toxics, self.stream, self.id);
         self.mode
             .clear
             .store(self.chain.is_clear(), Ordering::Release);
         if snapshot.disabled {
             self.conn.kill.send_replace(Kill::Close);
-            return;
+            return changed;
         }
-        if let Some(down) = snapshot.down() {
-            if down.toxic.stream() == self.stream {
+        let down = snapshot.down().filter(|d| d.toxic.stream() == self.stream);
+        // Drawn once per `down` toxic and connection.
+        let new_down = match (down, &self.down_seen) {
+            (Some(d), Some(seen)) => !Arc::ptr_eq(&d.counters, seen),
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        self.down_seen = down.map(|d| d.counters.clone());
+        if let (true, Some(down)) = (new_down, down) {
+            {
                 let active = super::effect::Active::new(down.clone(), self.id, Instant::now());
                 if active.hit {
                     down.counters.closes.add(1);
@@ -372,6 +390,7 @@ impl Writer {
                 }
             }
         }
+        changed
     }
 
     /// Writes `data`, counting it; `Err` with how the connection ended if it did meanwhile
@@ -404,12 +423,15 @@ impl Writer {
         self.end(how);
     }
 
-    /// Ends this direction as the connection is ended: a reset closes with no linger, so the
-    /// kernel sends RST when the last task lets the socket go.
+    /// Ends this direction as the connection is ended: a reset closes both sockets with no
+    /// linger, so the kernel sends RST when the last task lets each go.
     fn end(self, how: Kill) {
         if how == Kill::Reset {
-            let _ = socket2::SockRef::from(self.dst.as_ref())
-                .set_linger(Some(std::time::Duration::ZERO));
+            // Both sockets: the other direction's writer may have ended already.
+            for s in [&self.src, &self.dst] {
+                let _ =
+                    socket2::SockRef::from(s.as_ref()).set_linger(Some(std::time::Duration::ZERO));
+            }
         }
     }
 

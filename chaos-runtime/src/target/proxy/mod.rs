@@ -500,6 +500,7 @@ impl Proxy {
 /// of toxicity 1 is in place.
 async fn serve(shared: Arc<Shared>, listener: TcpListener) {
     let mut listener = Some(listener);
+    let mut backoff = false;
     let mut toxics = shared.snapshot.subscribe();
     let mut closed = shared.closed.subscribe();
     loop {
@@ -538,12 +539,20 @@ async fn serve(shared: Arc<Shared>, listener: TcpListener) {
         tokio::select! {
             _ = closed.wait_for(|c| *c) => return,
             _ = toxics.changed() => {}
-            accepted = l.accept() => {
-                if let Ok((client, _)) = accepted {
+            accepted = l.accept() => match accepted {
+                Ok((client, _)) => {
                     let (id, conn) = shared.accept();
                     tokio::spawn(handle(shared.clone(), id, conn, client));
                 }
-            }
+                // Out of descriptors, most likely: wait rather than spin.
+                Err(e) => {
+                    tracing::warn!(proxy = %shared.name, error = %e, "accept failed");
+                    backoff = true;
+                }
+            },
+        }
+        if std::mem::take(&mut backoff) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 }

@@ -57,12 +57,13 @@ impl Installed {
         }
     }
 
-    /// The connection's place in the toxic's order: the open connections first, in the order
-    /// they were accepted, then the new ones. Draws are made per place, so the same seed and
+    /// The connection's place in the toxic's order: the open connections in the order they
+    /// were accepted, and apart from them the new ones, in the order they come. Draws are made per place, so the same seed and
     /// the same connection order give the same decisions.
     pub(super) fn ordinal(&self, conn: u64) -> u64 {
         if conn >= self.first_new {
-            self.live_at_add.len() as u64 + (conn - self.first_new)
+            // New connections count from the toxic, whatever was open then.
+            (1 << 62) | (conn - self.first_new)
         } else {
             match self.live_at_add.binary_search(&conn) {
                 Ok(i) => i as u64,
@@ -258,6 +259,13 @@ impl Shared {
     /// Publishes `next` after `now`. When that brings the proxy back up, its listener is bound
     /// again first, so that a connection made once the change returned is accepted.
     fn publish(&self, now: &Snapshot, next: Snapshot) {
+        if !now.is_down() && next.is_down() {
+            // Down again before the proxy's task took the listener bound for coming up.
+            self.rebound
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+        }
         if now.is_down() && !next.is_down() {
             match rebind(self.listen) {
                 Ok(l) => *self.rebound.lock().unwrap_or_else(|p| p.into_inner()) = Some(l),
