@@ -120,8 +120,10 @@ async fn handle(
         f.counters.affected.add(1);
         match f.fault.action() {
             HttpAction::Status(status) => {
-                // Read the request through, so that the connection can carry the next one.
-                let _ = req.into_body().collect().await;
+                // Read the request through (frame by frame, keeping none), so that the
+                // connection can carry the next one.
+                let mut body = req.into_body();
+                while let Some(Ok(_)) = body.frame().await {}
                 let mut resp = Response::new(empty());
                 *resp.status_mut() = hyper::StatusCode::from_u16(*status)
                     .unwrap_or(hyper::StatusCode::SERVICE_UNAVAILABLE);
