@@ -175,7 +175,7 @@ impl ToxicKind {
 /// let t = Toxic::latency(Duration::from_millis(100)).jitter(Duration::from_millis(10));
 /// assert_eq!(t.name(), "latency_downstream");
 /// let t = Toxic::bandwidth(100).upstream().toxicity(0.5).named("slow-uploads");
-/// assert_eq!((t.name(), t.stream(), t.probability()), ("slow-uploads", Stream::Upstream, 0.5));
+/// assert_eq!((t.name().as_str(), t.stream(), t.probability()), ("slow-uploads", Stream::Upstream, 0.5));
 /// assert_eq!(
 ///     Toxic::reset_peer(Duration::ZERO).to_json()["type"],
 ///     "reset_peer"
