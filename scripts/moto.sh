@@ -29,8 +29,11 @@ envfile="$target/moto.env"
 pidfile="$target/moto.pid"
 logfile="$target/moto.log"
 
+# shellcheck source=lib/venv.sh
+source scripts/lib/venv.sh
+
 installed() {
-    [[ -x "$venv/bin/moto_server" && -f "$stamp" && "$(cat "$stamp")" == "$PIN" ]]
+    venv_pinned "$venv" "$stamp" "$PIN" && [[ -x "$venv/bin/moto_server" ]]
 }
 
 abs_server() {
@@ -38,43 +41,9 @@ abs_server() {
 }
 
 do_install() {
-    if installed; then
-        abs_server
-        return
-    fi
-    command -v python3 >/dev/null || { echo "moto.sh: python3 not found" >&2; exit 1; }
-    mkdir -p "$(dirname "$venv")"
-    # Serialize concurrent first-time installs: the lock is released when this process exits.
-    local lock="$venv.lock"
-    if command -v flock >/dev/null; then
-        exec 9>"$lock"
-        flock 9
-    else
-        # No flock(1) (e.g. macOS): a lock directory, taken over when older than 10 minutes.
-        local waited=0
-        until mkdir "$lock.d" 2>/dev/null; do
-            if [[ -n "$(find "$lock.d" -maxdepth 0 -mmin +10 2>/dev/null)" ]]; then
-                rmdir "$lock.d" 2>/dev/null || true
-                continue
-            fi
-            sleep 1
-            waited=$((waited + 1))
-            ((waited < 900)) || { echo "moto.sh: timed out waiting for $lock.d" >&2; exit 1; }
-        done
-        trap 'rmdir "$lock.d" 2>/dev/null || true' EXIT
-    fi
-    # Another process may have finished the install while this one waited.
     if ! installed; then
-        echo "moto.sh: installing $PIN into $venv" >&2
-        rm -f "$stamp"
-        if [[ ! -x "$venv/bin/python" ]]; then
-            rm -rf "$venv"
-            python3 -m venv "$venv" >&2 || { echo "moto.sh: python3 -m venv failed" >&2; exit 1; }
-        fi
-        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --retries 2 \
-            --timeout 60 "$PIN" >&2 || { echo "moto.sh: pip install $PIN failed" >&2; exit 1; }
+        venv_install moto.sh "$venv" "$stamp" "$PIN"
         [[ -x "$venv/bin/moto_server" ]] || { echo "moto.sh: no moto_server in $venv/bin" >&2; exit 1; }
-        echo "$PIN" >"$stamp"
     fi
     abs_server
 }

@@ -26,8 +26,11 @@ target="${CARGO_TARGET_DIR:-target}"
 venv="${CHAOS_TOXIPROXY_VENV:-$target/toxiproxy-client-venv}"
 stamp="$venv/.chaos-toxiproxy-stamp"
 
+# shellcheck source=lib/venv.sh
+source scripts/lib/venv.sh
+
 installed() {
-    [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "${PINS[*]}" ]]
+    venv_pinned "$venv" "$stamp" "${PINS[@]}"
 }
 
 abs_python() {
@@ -35,45 +38,10 @@ abs_python() {
 }
 
 do_install() {
-    if installed; then
-        abs_python
-        return
-    fi
-    command -v python3 >/dev/null || { echo "toxiproxy-client.sh: python3 not found" >&2; exit 1; }
-    mkdir -p "$(dirname "$venv")"
-    # Serialize concurrent first-time installs: the lock is released when this process exits.
-    local lock="$venv.lock"
-    if command -v flock >/dev/null; then
-        exec 9>"$lock"
-        flock 9
-    else
-        # No flock(1) (e.g. macOS): a lock directory, taken over when older than 10 minutes.
-        local waited=0
-        until mkdir "$lock.d" 2>/dev/null; do
-            if [[ -n "$(find "$lock.d" -maxdepth 0 -mmin +10 2>/dev/null)" ]]; then
-                rmdir "$lock.d" 2>/dev/null || true
-                continue
-            fi
-            sleep 1
-            waited=$((waited + 1))
-            ((waited < 900)) || { echo "toxiproxy-client.sh: timed out waiting for $lock.d" >&2; exit 1; }
-        done
-        trap 'rmdir "$lock.d" 2>/dev/null || true' EXIT
-    fi
-    # Another process may have finished the install while this one waited.
     if ! installed; then
-        echo "toxiproxy-client.sh: installing ${PINS[*]} into $venv" >&2
-        rm -f "$stamp"
-        if [[ ! -x "$venv/bin/python" ]]; then
-            rm -rf "$venv"
-            python3 -m venv "$venv" >&2 || { echo "toxiproxy-client.sh: python3 -m venv failed" >&2; exit 1; }
-        fi
-        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --retries 2 \
-            --timeout 60 "${PINS[@]}" >&2 ||
-            { echo "toxiproxy-client.sh: pip install ${PINS[*]} failed" >&2; exit 1; }
+        venv_install toxiproxy-client.sh "$venv" "$stamp" "${PINS[@]}"
         "$venv/bin/python" -c 'import toxiproxy' ||
             { echo "toxiproxy-client.sh: the venv's python cannot import toxiproxy" >&2; exit 1; }
-        echo "${PINS[*]}" >"$stamp"
     fi
     abs_python
 }

@@ -271,11 +271,11 @@ fn aborted_by_fail_fast() {
     );
 }
 
-#[test]
-fn interrupted_by_a_signal_runs_rollbacks() {
+/// Runs fixture `name` until its method counted `started`, then sends it SIGINT.
+fn interrupt(name: &str) -> RunResult {
     let tmp = tempfile::tempdir().unwrap().keep();
     let (mut cmd, jd, cd) = command(EXE, &tmp);
-    cmd.args(["--exact", "outcome_fixtures::interrupted"])
+    cmd.args(["--exact", &format!("outcome_fixtures::{name}")])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let child = cmd.spawn().unwrap();
@@ -291,7 +291,12 @@ fn interrupted_by_a_signal_runs_rollbacks() {
         .unwrap();
     assert!(kill.success());
     let out = child.wait_with_output().unwrap();
-    let r = result(out, jd, cd);
+    result(out, jd, cd)
+}
+
+#[test]
+fn interrupted_by_a_signal_runs_rollbacks() {
+    let r = interrupt("interrupted");
     let j = check_outcome(&r, "interrupted", "interrupted", 130, "interrupted");
     assert_eq!(j["run"][0]["exception"][0], "error: cancelled by a signal");
     assert_eq!(r.count("rollback"), 1);
@@ -300,25 +305,7 @@ fn interrupted_by_a_signal_runs_rollbacks() {
 
 #[test]
 fn a_proxy_fault_is_removed_when_a_signal_interrupts_the_run() {
-    let tmp = tempfile::tempdir().unwrap().keep();
-    let (mut cmd, jd, cd) = command(EXE, &tmp);
-    cmd.args(["--exact", "outcome_fixtures::proxy_interrupted"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let child = cmd.spawn().unwrap();
-    let started = cd.join("started.count");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !started.exists() {
-        assert!(Instant::now() < deadline, "the method never started");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let out = child.wait_with_output().unwrap();
-    let r = result(out, jd, cd);
+    let r = interrupt("proxy_interrupted");
     let j = check_outcome(&r, "proxy_interrupted", "interrupted", 130, "interrupted");
     let undo = &j["rollbacks"][0];
     assert_eq!(

@@ -6,5 +6,5 @@ mod errors;
 mod http;
 mod revert;
 mod seed;
-mod support;
+pub(super) mod support;
 mod toxics;
