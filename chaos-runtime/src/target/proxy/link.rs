@@ -191,18 +191,81 @@ impl Reader {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Passed::More,
                 Err(_) => return Passed::Eof,
             };
-            let written = tokio::select! {
+            // A full buffer: bulk data. On Linux it goes on through the kernel, uncopied.
+            #[cfg(target_os = "linux")]
+            if n == buf.len() {
+                if let Err(how) = self.write(&buf[..n]).await {
+                    return how;
+                }
+                return self.splice().await;
+            }
+            if let Err(how) = self.write(&buf[..n]).await {
+                return how;
+            }
+        }
+    }
+
+    /// Writes `data` straight to the destination, counting it.
+    async fn write(&self, data: &[u8]) -> Result<(), Passed> {
+        let written = tokio::select! {
+            biased;
+            _ = killed(self.kill.clone()) => return Err(Passed::Ended),
+            w = write_all(&self.dst, data) => w,
+        };
+        if written.is_err() {
+            self.conn.kill.send_replace(Kill::Reset);
+            return Err(Passed::Ended);
+        }
+        self.count(data.len());
+        Ok(())
+    }
+
+    fn count(&self, n: usize) {
+        match self.stream {
+            Stream::Upstream => self.shared.counters.bytes_upstream.add(n as u64),
+            Stream::Downstream => self.shared.counters.bytes_downstream.add(n as u64),
+        }
+    }
+
+    /// Moves bulk data with `splice(2)` until the source has nothing more for now, a toxic
+    /// acts, or the stream ends; what the pipe holds is written before it returns.
+    #[cfg(target_os = "linux")]
+    async fn splice(&self) -> Passed {
+        let Ok(mut pipe) = super::splice::Pipe::new() else {
+            // Out of descriptors: the copying path goes on.
+            return Passed::More;
+        };
+        loop {
+            let next = if self.mode.clear.load(Ordering::Acquire) {
+                match pipe.fill(&self.src) {
+                    Ok(0) => Passed::Eof,
+                    Ok(n) => {
+                        self.count(n);
+                        Passed::More
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        if pipe.is_empty() {
+                            return Passed::More;
+                        }
+                        Passed::More
+                    }
+                    Err(_) => Passed::Eof,
+                }
+            } else {
+                Passed::More
+            };
+            let drained = tokio::select! {
                 biased;
                 _ = killed(self.kill.clone()) => return Passed::Ended,
-                w = write_all(&self.dst, &buf[..n]) => w,
+                d = pipe.drain(&self.dst) => d,
             };
-            if written.is_err() {
+            if drained.is_err() {
                 self.conn.kill.send_replace(Kill::Reset);
                 return Passed::Ended;
             }
-            match self.stream {
-                Stream::Upstream => self.shared.counters.bytes_upstream.add(n as u64),
-                Stream::Downstream => self.shared.counters.bytes_downstream.add(n as u64),
+            match next {
+                Passed::More if self.mode.clear.load(Ordering::Acquire) => {}
+                other => return other,
             }
         }
     }
@@ -342,6 +405,12 @@ impl Writer {
                             } else {
                                 pending.extend(pieces);
                             }
+                        }
+                        // The reader ended without an end of stream: the connection was
+                        // killed (perhaps just after this select looked at the kill).
+                        None if *kill.borrow() != Kill::No => {
+                            let how = *kill.borrow();
+                            return self.end(how);
                         }
                         Some(Msg::Eof) | None => {
                             eof = true;

@@ -43,6 +43,8 @@ mod http;
 mod json;
 mod link;
 pub mod server;
+#[cfg(target_os = "linux")]
+mod splice;
 mod state;
 mod stats;
 mod toxic;

@@ -103,3 +103,33 @@ async fn down_up_down_at_once_still_refuses() {
         assert!(refused);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_data_passes_byte_exact_and_a_toxic_can_join_mid_stream() {
+    const N: usize = 8 << 20;
+    let proxy = Proxy::listen("src", source(N).await.to_string())
+        .await
+        .unwrap();
+    let expected: Vec<u8> = (0..N).map(|i| (i % 251) as u8).collect();
+    let mut s = TcpStream::connect(proxy.addr()).await.unwrap();
+    let (data, err) = read_all(&mut s).await;
+    assert!(err.is_none());
+    assert!(data == expected, "no toxic: {} bytes, in order", data.len());
+    // A slow reader, and a toxic added while megabytes are on their way.
+    let mut s = TcpStream::connect(proxy.addr()).await.unwrap();
+    let mut got = vec![0u8; 1 << 20];
+    use tokio::io::AsyncReadExt;
+    s.read_exact(&mut got).await.unwrap();
+    let _g = proxy
+        .apply(Toxic::slicer(5000, 1000, Duration::ZERO))
+        .unwrap();
+    let (rest, err) = read_all(&mut s).await;
+    assert!(err.is_none());
+    got.extend(rest);
+    assert!(
+        got == expected,
+        "with a toxic joining: {} bytes, in order",
+        got.len()
+    );
+    assert!(proxy.toxic_stats("slicer_downstream").unwrap().bytes > 0);
+}

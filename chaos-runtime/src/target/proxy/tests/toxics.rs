@@ -23,7 +23,7 @@ async fn latency_delays_each_round_trip_by_about_the_set_value() {
         assert_eq!(round_trip(&mut s, b"ping").await.unwrap(), b"ping");
         let slowed = t.elapsed();
         assert!(
-            slowed >= 100 * MS && slowed < 100 * MS + direct + 40 * MS,
+            slowed >= 100 * MS && slowed < 100 * MS + direct + 150 * MS,
             "{slowed:?}"
         );
     }
@@ -45,7 +45,7 @@ async fn jitter_stays_within_its_bounds_and_varies() {
         seen.push(t.elapsed());
     }
     assert!(
-        seen.iter().all(|d| *d >= 20 * MS && *d < 140 * MS),
+        seen.iter().all(|d| *d >= 20 * MS && *d < 250 * MS),
         "{seen:?}"
     );
     let (lo, hi) = (seen.iter().min().unwrap(), seen.iter().max().unwrap());
@@ -91,7 +91,7 @@ async fn a_shared_bandwidth_is_split_between_connections() {
     assert_eq!((a, b), (N, N));
     // 500 KB at 1000 KB/s in all: half a second, where a rate per connection takes a quarter.
     let took = t.elapsed();
-    assert!(took >= 450 * MS && took < 800 * MS, "{took:?}");
+    assert!(took >= 450 * MS && took < 1000 * MS, "{took:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -124,7 +124,7 @@ async fn reset_peer_waits_its_timeout_after_the_first_data() {
     let (_, err) = read_all(&mut s).await;
     assert_eq!(err.unwrap().kind(), std::io::ErrorKind::ConnectionReset);
     assert!(
-        t.elapsed() >= 150 * MS && t.elapsed() < 400 * MS,
+        t.elapsed() >= 150 * MS && t.elapsed() < 600 * MS,
         "{:?}",
         t.elapsed()
     );
@@ -180,7 +180,7 @@ async fn timeout_swallows_data_and_closes_after_its_delay() {
     let (data, _) = read_all(&mut s).await;
     assert!(data.is_empty());
     assert!(
-        t.elapsed() >= 180 * MS && t.elapsed() < 500 * MS,
+        t.elapsed() >= 180 * MS && t.elapsed() < 800 * MS,
         "{:?}",
         t.elapsed()
     );
@@ -261,7 +261,8 @@ async fn toxics_act_on_open_connections_and_stop_when_removed() {
         .await
         .unwrap();
     let mut s = TcpStream::connect(proxy.addr()).await.unwrap();
-    let fast = |d: Duration| d < 50 * MS;
+    // Well below the 150 ms toxic, with room for a loaded machine.
+    let fast = |d: Duration| d < 120 * MS;
     let t = Instant::now();
     round_trip(&mut s, b"a").await.unwrap();
     assert!(fast(t.elapsed()));
