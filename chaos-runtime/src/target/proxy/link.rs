@@ -181,6 +181,7 @@ impl Reader {
     /// freed once the source has nothing more for now.
     async fn pass(&self) -> Passed {
         let mut buf = vec![0u8; READ_SIZE];
+        let mut full = 0;
         loop {
             if !self.mode.clear.load(Ordering::Acquire) {
                 return Passed::More;
@@ -191,9 +192,11 @@ impl Reader {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Passed::More,
                 Err(_) => return Passed::Eof,
             };
-            // A full buffer: bulk data. On Linux it goes on through the kernel, uncopied.
+            // Full buffers in a row: a stream of bulk data. On Linux it goes on through the
+            // kernel, uncopied (a single large answer is not worth a pipe).
+            full = if n == buf.len() { full + 1 } else { 0 };
             #[cfg(target_os = "linux")]
-            if n == buf.len() {
+            if full >= 2 {
                 if let Err(how) = self.write(&buf[..n]).await {
                     return how;
                 }
