@@ -17,10 +17,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,36 +45,12 @@ impl Backend {
     /// assert_ne!(a.addr(), b.addr());
     /// ```
     pub fn start() -> std::io::Result<Backend> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
         let requests = Arc::new(AtomicU64::new(0));
         let counted = requests.clone();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        std::thread::Builder::new()
-            .name("demo-backend".into())
-            .spawn(move || {
-                rt.block_on(async move {
-                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                        return;
-                    };
-                    loop {
-                        let Ok((stream, _)) = listener.accept().await else {
-                            continue;
-                        };
-                        let _ = stream.set_nodelay(true);
-                        let counted = counted.clone();
-                        tokio::spawn(async move {
-                            let service = service_fn(move |req| handle(req, counted.clone()));
-                            let _ = http1::Builder::new()
-                                .serve_connection(TokioIo::new(stream), service)
-                                .await;
-                        });
-                    }
-                })
-            })?;
+        // Connections are kept alive between requests.
+        let addr = crate::serve::on_own_thread("demo-backend", true, move |req| {
+            handle(req, counted.clone())
+        })?;
         Ok(Backend { addr, requests })
     }
 

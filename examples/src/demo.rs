@@ -26,10 +26,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -98,37 +95,13 @@ impl DemoService {
     }
 
     fn serve(state: State) -> std::io::Result<DemoService> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let url = format!("http://{}", listener.local_addr()?);
         let state = Arc::new(state);
         let served = state.clone();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        std::thread::Builder::new()
-            .name("demo-service".into())
-            .spawn(move || {
-                rt.block_on(async move {
-                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                        return;
-                    };
-                    loop {
-                        let Ok((stream, _)) = listener.accept().await else {
-                            continue;
-                        };
-                        let state = served.clone();
-                        tokio::spawn(async move {
-                            let service = service_fn(move |req| handle(req, state.clone()));
-                            // One request per connection, as the answers say.
-                            let _ = http1::Builder::new()
-                                .keep_alive(false)
-                                .serve_connection(TokioIo::new(stream), service)
-                                .await;
-                        });
-                    }
-                })
-            })?;
+        // One request per connection, as the answers say.
+        let addr = crate::serve::on_own_thread("demo-service", false, move |req| {
+            handle(req, served.clone())
+        })?;
+        let url = format!("http://{addr}");
         Ok(DemoService { url, state })
     }
 

@@ -11,3 +11,4 @@ pub mod backend;
 pub mod cluster;
 pub mod demo;
 mod linked;
+mod serve;
