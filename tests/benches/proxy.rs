@@ -5,7 +5,8 @@
 //! `cargo bench -p chaos-tests --bench proxy` (about 2.5 minutes in release mode;
 //! `CHAOS_BENCH_RUNS=N` throughput windows per case, default 5; `CHAOS_BENCH_CONNS=N` idle
 //! connections for the memory figure, default 10000, capped by `RLIMIT_NOFILE`;
-//! `CHAOS_PROXY_BENCH_ONLY=1,2,4,5,6` some figures only).
+//! `CHAOS_PROXY_BENCH_ONLY=1,2,4,5,6` some figures only; `CHAOS_PROXY_BENCH_TARGETS=ours`
+//! figure 1 for some of `direct,ours,noxious,floor` only, for profiling).
 //!
 //! Figures 1 to 5 run in this process on one multi-threaded tokio runtime (2 workers): the
 //! servers, the clients and both proxies, on loopback. The figures:
@@ -32,6 +33,8 @@
 //! Medians and worst values; nothing asserts a timing.
 
 mod common;
+#[cfg(target_os = "linux")]
+mod splice_floor;
 
 use chaos_runtime::target::proxy::{Proxy, Toxic};
 use common::{median, percentile};
@@ -119,6 +122,14 @@ fn main() {
     }
     out.print();
     eprintln!("[{:>5.1}s] done", started.elapsed().as_secs_f64());
+}
+
+/// Which of direct, ours, noxious and the floor figure 1 measures: `CHAOS_PROXY_BENCH_TARGETS` (for
+/// profiling one of them, e.g. `ours`), else all three.
+fn targets_wanted() -> [bool; 4] {
+    let only = std::env::var("CHAOS_PROXY_BENCH_TARGETS").unwrap_or_default();
+    let names = ["direct", "ours", "noxious", "floor"];
+    names.map(|n| only.is_empty() || only.split(',').any(|t| t.trim() == n))
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -319,10 +330,10 @@ async fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
 #[derive(Default)]
 struct ThroughputRow {
     conns: usize,
-    /// MB/s per target, one per window.
-    mbps: [Vec<f64>; 3],
+    /// MB/s per target (direct, ours, noxious, floor), one per window.
+    mbps: [Vec<f64>; 4],
     /// CPU seconds (user + system, whole process) per GB, one per window.
-    cpu_per_gb: [Vec<f64>; 3],
+    cpu_per_gb: [Vec<f64>; 4],
 }
 
 fn cpu_time() -> Duration {
@@ -385,6 +396,14 @@ async fn stream_window(addr: SocketAddr, conns: usize) -> (f64, f64) {
     (bytes / secs / 1e6, (c1 - c0).as_secs_f64() / (bytes / 1e9))
 }
 
+/// The floor proxy (see `splice_floor`), where there is one.
+fn floor(upstream: SocketAddr) -> Option<SocketAddr> {
+    #[cfg(target_os = "linux")]
+    return splice_floor::start(upstream).ok();
+    #[cfg(not(target_os = "linux"))]
+    return None;
+}
+
 async fn throughput_figure(servers: &Servers) -> Throughput {
     let ours = ours("bench-source", servers.source).await;
     let nox = Nox::start("bench-source", servers.source).await;
@@ -392,8 +411,10 @@ async fn throughput_figure(servers: &Servers) -> Throughput {
         Some(servers.source),
         Some(ours.addr()),
         nox.as_ref().ok().map(|n| n.addr),
+        floor(servers.source),
     ];
     let runs = common::runs(5);
+    let wanted = targets_wanted();
     let mut rows = vec![];
     for conns in [1, 64] {
         let mut row = ThroughputRow {
@@ -401,10 +422,12 @@ async fn throughput_figure(servers: &Servers) -> Throughput {
             ..Default::default()
         };
         for run in 0..runs {
-            for k in 0..3 {
+            for k in 0..4 {
                 // Rotate the order from run to run.
-                let t = (run + k) % 3;
-                let Some(addr) = addrs[t] else { continue };
+                let t = (run + k) % 4;
+                let Some(addr) = addrs[t].filter(|_| wanted[t]) else {
+                    continue;
+                };
                 let (mbps, cpu) = stream_window(addr, conns).await;
                 row.mbps[t].push(mbps);
                 row.cpu_per_gb[t].push(cpu);
@@ -1087,15 +1110,17 @@ impl Report {
                 WINDOW.as_millis()
             );
             println!(
-                "{:<6} {:>10} {:>10} {:>10} {:>12} {:>13} {:>13}  {:<24} {:>6}",
+                "{:<6} {:>8} {:>8} {:>8} {:>8} {:>12} {:>11} {:>11} {:>13}  {:<28} {:>6}",
                 "conns",
                 "direct",
                 "ours",
                 "noxious",
+                "floor",
                 "ours/direct",
                 "nox/direct",
+                "ours/floor",
                 "ours/noxious",
-                "CPU s/GB dir|ours|nox",
+                "CPU s/GB dir|ours|nox|floor",
                 "target"
             );
             for r in &t.rows {
@@ -1103,15 +1128,23 @@ impl Report {
                 let c = |i: usize| median(&r.cpu_per_gb[i]);
                 let rd = m(1) / m(0);
                 println!(
-                    "{:<6} {:>10} {:>10} {:>10} {:>12} {:>13} {:>13}  {:<24} {:>6}",
+                    "{:<6} {:>8} {:>8} {:>8} {:>8} {:>12} {:>11} {:>11} {:>13}  {:<28} {:>6}",
                     r.conns,
                     f(m(0), 0),
                     f(m(1), 0),
                     f(m(2), 0),
+                    f(m(3), 0),
                     ratio(m(1), m(0)),
                     ratio(m(2), m(0)),
+                    ratio(m(1), m(3)),
                     ratio(m(1), m(2)),
-                    format!("{}|{}|{}", f(c(0), 2), f(c(1), 2), f(c(2), 2)),
+                    format!(
+                        "{}|{}|{}|{}",
+                        f(c(0), 2),
+                        f(c(1), 2),
+                        f(c(2), 2),
+                        f(c(3), 2)
+                    ),
                     format!("≥0.8 {}", verdict(rd >= 0.8)),
                 );
             }

@@ -83,8 +83,7 @@ pub(super) fn spawn(
             conn: conn.clone(),
             _forget: forget.clone(),
         };
-        tokio::spawn(reader.run());
-        let writer = Writer {
+        let mut writer = Writer {
             shared: shared.clone(),
             stream,
             id,
@@ -96,7 +95,12 @@ pub(super) fn spawn(
             down_seen: None,
             _forget: forget.clone(),
         };
-        tokio::spawn(writer.run(rx));
+        // The toxics in place now, before the reader's first look at `mode`.
+        let mut toxics = shared.snapshot.subscribe();
+        let snapshot = toxics.borrow_and_update().clone();
+        writer.follow(&snapshot);
+        tokio::spawn(writer.run(rx, toxics));
+        tokio::spawn(reader.run());
     }
 }
 
@@ -177,11 +181,20 @@ impl Reader {
         }
     }
 
-    /// Passes what the source has straight to the destination, through one buffer that is
-    /// freed once the source has nothing more for now.
+    /// Passes what the source has straight to the destination: on Linux with `splice(2)`,
+    /// uncopied; elsewhere through one buffer, freed once the source has nothing more for now.
     async fn pass(&self) -> Passed {
+        #[cfg(target_os = "linux")]
+        if let Ok(pipe) = self.shared.pipes.take() {
+            return self.splice(pipe).await;
+        }
+        // Out of descriptors, say: the copying path works all the same.
+        self.copy().await
+    }
+
+    /// The direct path through a buffer.
+    async fn copy(&self) -> Passed {
         let mut buf = vec![0u8; READ_SIZE];
-        let mut full = 0;
         loop {
             if !self.mode.clear.load(Ordering::Acquire) {
                 return Passed::More;
@@ -192,16 +205,6 @@ impl Reader {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Passed::More,
                 Err(_) => return Passed::Eof,
             };
-            // Full buffers in a row: a stream of bulk data. On Linux it goes on through the
-            // kernel, uncopied (a single large answer is not worth a pipe).
-            full = if n == buf.len() { full + 1 } else { 0 };
-            #[cfg(target_os = "linux")]
-            if full >= 2 {
-                if let Err(how) = self.write(&buf[..n]).await {
-                    return how;
-                }
-                return self.splice().await;
-            }
             if let Err(how) = self.write(&buf[..n]).await {
                 return how;
             }
@@ -230,32 +233,27 @@ impl Reader {
         }
     }
 
-    /// Moves bulk data with `splice(2)` until the source has nothing more for now, a toxic
-    /// acts, or the stream ends; what the pipe holds is written before it returns.
+    /// Moves data with `splice(2)` through `pipe` until the source has nothing more for now,
+    /// a toxic acts, or the stream ends; what the pipe holds is written before it returns,
+    /// and the empty pipe goes back to the proxy's.
     #[cfg(target_os = "linux")]
-    async fn splice(&self) -> Passed {
-        let Ok(mut pipe) = super::splice::Pipe::new() else {
-            // Out of descriptors: the copying path goes on.
-            return Passed::More;
-        };
+    async fn splice(&self, mut pipe: super::splice::Pipe) -> Passed {
         loop {
-            let next = if self.mode.clear.load(Ordering::Acquire) {
-                match pipe.fill(&self.src) {
-                    Ok(0) => Passed::Eof,
-                    Ok(n) => {
-                        self.count(n);
-                        Passed::More
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        if pipe.is_empty() {
-                            return Passed::More;
-                        }
-                        Passed::More
-                    }
-                    Err(_) => Passed::Eof,
+            if !self.mode.clear.load(Ordering::Acquire) {
+                self.shared.pipes.give(pipe);
+                return Passed::More;
+            }
+            let next = match pipe.fill(&self.src) {
+                Ok(0) => Passed::Eof,
+                Ok(n) => {
+                    self.count(n);
+                    Passed::More
                 }
-            } else {
-                Passed::More
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    self.shared.pipes.give(pipe);
+                    return Passed::More;
+                }
+                Err(_) => Passed::Eof,
             };
             let drained = tokio::select! {
                 biased;
@@ -266,9 +264,9 @@ impl Reader {
                 self.conn.kill.send_replace(Kill::Reset);
                 return Passed::Ended;
             }
-            match next {
-                Passed::More if self.mode.clear.load(Ordering::Acquire) => {}
-                other => return other,
+            if let Passed::Eof = next {
+                self.shared.pipes.give(pipe);
+                return Passed::Eof;
             }
         }
     }
@@ -314,10 +312,13 @@ struct Writer {
 }
 
 impl Writer {
-    async fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
+    /// Until the connection ends; `toxics` has been followed up to now.
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Msg>,
+        mut toxics: watch::Receiver<Arc<super::state::Snapshot>>,
+    ) {
         let kill = self.conn.kill.subscribe();
-        let mut toxics = self.shared.snapshot.subscribe();
-        self.follow(&toxics.borrow_and_update().clone());
         let now = *kill.borrow();
         if now != Kill::No {
             return self.end(now);

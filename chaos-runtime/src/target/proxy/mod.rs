@@ -166,6 +166,8 @@ impl ProxyBuilder {
             rebound: Mutex::new(None),
             counters: Default::default(),
             closed: watch::Sender::new(false),
+            #[cfg(target_os = "linux")]
+            pipes: Default::default(),
         });
         tokio::spawn(serve(shared.clone(), listener));
         tracing::debug!(proxy = %shared.name, %listen, upstream = %shared.upstream, "proxy listening");

@@ -155,6 +155,9 @@ pub(super) struct Shared {
     pub(super) rebound: Mutex<Option<std::net::TcpListener>>,
     /// `true` once the proxy is shut down (every handle dropped or `shutdown` called).
     pub(super) closed: watch::Sender<bool>,
+    /// Pipes for the direct path's `splice(2)`.
+    #[cfg(target_os = "linux")]
+    pub(super) pipes: super::splice::Pipes,
 }
 
 impl Shared {
