@@ -19,6 +19,8 @@ const KEEP: usize = 64;
 #[derive(Default)]
 pub(super) struct Pipes {
     idle: Mutex<Vec<Pipe>>,
+    /// Pipes opened so far (for the tests: with `idle`, what is lent out).
+    created: std::sync::atomic::AtomicUsize,
 }
 
 impl std::fmt::Debug for Pipes {
@@ -34,8 +36,23 @@ impl Pipes {
         let kept = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         match kept {
             Some(pipe) => Ok(pipe),
-            None => Pipe::new(),
+            None => {
+                let pipe = Pipe::new()?;
+                self.created
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Ok(pipe)
+            }
         }
+    }
+
+    /// Pipes opened so far, and how many of them are kept idle now.
+    #[cfg(test)]
+    pub(super) fn counts(&self) -> (usize, usize) {
+        let idle = self.idle.lock().map_or(0, |i| i.len());
+        (
+            self.created.load(std::sync::atomic::Ordering::Relaxed),
+            idle,
+        )
     }
 
     /// Keeps `pipe` for reuse if it is empty (one that still holds data is closed).

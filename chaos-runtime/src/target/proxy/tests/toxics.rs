@@ -335,3 +335,37 @@ async fn counters_count_connections_bytes_and_hits() {
     let json = serde_json::to_value(&stats).unwrap();
     assert_eq!(json["toxics"][0]["type"], "latency");
 }
+
+/// The direct path borrows a pipe only while a direction has data: connections left open and
+/// idle hold none, and one pipe serves connection after connection.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_hold_no_pipe_and_pipes_are_reused() {
+    let proxy = Proxy::listen("echo", echo().await.to_string())
+        .await
+        .unwrap();
+    let mut open = Vec::new();
+    for i in 0..20u8 {
+        let mut s = TcpStream::connect(proxy.addr()).await.unwrap();
+        assert_eq!(round_trip(&mut s, &[i; 16]).await.unwrap(), [i; 16]);
+        open.push(s);
+    }
+    // The last reply is written before its pipe goes back: wait for it to be back.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let (created, idle) = loop {
+        let (created, idle) = proxy.shared.pipes.counts();
+        if created == idle || Instant::now() > deadline {
+            break (created, idle);
+        }
+        tokio::time::sleep(MS).await;
+    };
+    assert_eq!(
+        idle, created,
+        "pipes still lent out with every connection idle"
+    );
+    assert!(
+        (1..=2).contains(&created),
+        "20 connections one after the other opened {created} pipes"
+    );
+    drop(open);
+}
