@@ -27,6 +27,7 @@ pub mod event;
 pub mod extend;
 pub mod interrupt;
 pub mod journal;
+pub mod ledger;
 mod model;
 pub mod notify;
 pub mod outcome;

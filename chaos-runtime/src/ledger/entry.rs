@@ -1,0 +1,130 @@
+//! A live run's entry: created with its header before the method, appended to as targets act,
+//! closed when the rollbacks finished. The run holds the entry's lock as long as it lives.
+
+use super::error::{LedgerError, LedgerErrorKind};
+use super::file::{append, sync_dir};
+use super::record::{Header, Owner, Record, UndoOutcome, UndoRecord};
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The file name of a run's entry.
+pub(super) fn file_name(run_id: &str) -> String {
+    format!("{run_id}.{}", super::EXTENSION)
+}
+
+/// A run's entry in the ledger, locked by this process until it is closed or the process
+/// ends. Each method writes one record and makes it durable before it returns.
+///
+/// ```
+/// use chaos_runtime::ledger::{Header, Ledger, UndoOutcome, UndoRecord};
+/// use serde_json::json;
+/// let dir = std::env::temp_dir().join(format!("chaos-ledger-entry-doc-{}", std::process::id()));
+/// let ledger = Ledger::open(&dir)?;
+/// let entry = ledger.begin(&Header::new("shop::scale_down", 7))?;
+/// let seq = entry.intend(&UndoRecord::new("k8s.scale", "restore `web` to 3",
+///     json!({"name": "web", "replicas": 3})))?;
+/// entry.applied(seq)?;
+/// // ... the rollbacks run the undo ...
+/// entry.undone(seq, &UndoOutcome::Done)?;
+/// let path = entry.path().to_owned();
+/// entry.close()?;
+/// assert!(!path.exists(), "a closed entry is removed");
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Entry {
+    path: PathBuf,
+    dir: PathBuf,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    file: File,
+    next: u64,
+}
+
+impl Entry {
+    /// Writes `header` to a new entry in `dir`: under a temporary name first, locked, synced,
+    /// then renamed, so that no one sees an entry without its header or takes it for dead.
+    pub(super) fn create(dir: &Path, header: &Header) -> Result<Entry, LedgerError> {
+        let name = file_name(&header.run_id);
+        let temp = dir.join(format!(".{name}.new"));
+        let path = dir.join(name);
+        let create = |e| LedgerError::new(&temp, LedgerErrorKind::Create(e));
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(create)?;
+        file.lock()
+            .map_err(|e| LedgerError::new(&temp, LedgerErrorKind::Lock(e)))?;
+        let written = append(&mut file, &temp, &Record::Header(header.clone()))
+            .and_then(|()| {
+                std::fs::rename(&temp, &path)
+                    .map_err(|e| LedgerError::new(&path, LedgerErrorKind::Create(e)))
+            })
+            .and_then(|()| sync_dir(dir));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&temp);
+            return Err(e);
+        }
+        Ok(Entry {
+            path,
+            dir: dir.to_owned(),
+            inner: Mutex::new(Inner { file, next: 1 }),
+        })
+    }
+
+    /// The entry's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn write(&self, record: impl FnOnce(u64) -> Record) -> Result<u64, LedgerError> {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let seq = inner.next;
+        append(&mut inner.file, &self.path, &record(seq))?;
+        inner.next += 1;
+        Ok(seq)
+    }
+
+    /// Records, durably, how to undo a change about to be made; returns the record's number.
+    /// Call it before the change takes effect.
+    pub fn intend(&self, undo: &UndoRecord) -> Result<u64, LedgerError> {
+        self.write(|seq| Record::Intent {
+            seq,
+            undo: undo.clone(),
+        })
+    }
+
+    /// Records that the change of undo record `seq` took effect.
+    pub fn applied(&self, seq: u64) -> Result<(), LedgerError> {
+        self.write(|_| Record::Applied { seq }).map(drop)
+    }
+
+    /// Records how the undo of record `seq` ended.
+    pub fn undone(&self, seq: u64, outcome: &UndoOutcome) -> Result<(), LedgerError> {
+        self.write(|_| Record::Undone {
+            seq,
+            outcome: outcome.clone(),
+            by: Owner::this_process(),
+            at: crate::time::rfc3339(std::time::SystemTime::now()),
+        })
+        .map(drop)
+    }
+
+    /// Closes the entry: the run's rollbacks finished. The entry is removed (the run's journal
+    /// holds what happened) and its lock released.
+    pub fn close(self) -> Result<(), LedgerError> {
+        self.write(|_| Record::Closed {
+            at: crate::time::rfc3339(std::time::SystemTime::now()),
+        })?;
+        std::fs::remove_file(&self.path)
+            .map_err(|e| LedgerError::new(&self.path, LedgerErrorKind::Write(e)))?;
+        sync_dir(&self.dir)
+    }
+}
