@@ -44,6 +44,18 @@ pub fn journal_dir() -> PathBuf {
     target_dir().join("chaos").join("journals")
 }
 
+/// Where the write-ahead ledger lives: `CHAOS_LEDGER_DIR`, else the settings file's
+/// `journal.ledger_dir`, else `ledger` in the [journal directory](journal_dir).
+pub(crate) fn ledger_dir() -> PathBuf {
+    if let Some(dir) = chaos_runtime::env::path(chaos_runtime::env::LEDGER_DIR) {
+        return dir;
+    }
+    if let Some(dir) = HARNESS.get().and_then(|h| h.settings.journal.ledger_dir.clone()) {
+        return dir;
+    }
+    journal_dir().join("ledger")
+}
+
 /// The journal file of experiment `name` (`suite::x` → `<journal_dir>/suite__x.json`).
 pub fn journal_path(name: &str) -> PathBuf {
     journal_dir().join(format!("{}.json", name.replace("::", "__")))
@@ -215,7 +227,8 @@ fn run_experiment(
     let mut runner = Runner::new()
         .sink(recorder.clone())
         .sink(Console::new(name, verbose))
-        .interrupt(Interrupt::on_signals());
+        .interrupt(Interrupt::on_signals())
+        .ledger(ledger_dir());
     let mut deliveries = None;
     if let Some(notifier) = &harness.notifier {
         // Reads the journal `recorder` (added above) has recorded.

@@ -13,6 +13,8 @@ pub const SEED: &str = "CHAOS_SEED";
 pub const SETTINGS: &str = "CHAOS_SETTINGS";
 /// Where journals go; overrides the settings file's `journal.dir`.
 pub const JOURNAL_DIR: &str = "CHAOS_JOURNAL_DIR";
+/// Where the write-ahead ledger lives; overrides the settings file's `journal.ledger_dir`.
+pub const LEDGER_DIR: &str = "CHAOS_LEDGER_DIR";
 /// How long the end of a run waits for notifications; overrides `journal.flush_timeout`.
 pub const FLUSH_TIMEOUT: &str = "CHAOS_FLUSH_TIMEOUT";
 /// `1` or `true`: every target resolves and records its selection and touches nothing.

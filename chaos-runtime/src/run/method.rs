@@ -20,6 +20,9 @@ enum SamplerEnd {
 
 impl Run<'_> {
     pub(super) async fn method(&self) {
+        if !self.begin_ledger() {
+            return;
+        }
         self.state().method_started = true;
         self.control(true, ControlPoint::Method);
         self.checkpoint().await;

@@ -23,6 +23,7 @@
 
 mod activity;
 mod flight;
+mod ledger;
 mod method;
 mod phases;
 mod state;
@@ -66,6 +67,7 @@ pub struct Runner {
     hooks: Vec<Arc<dyn Hook>>,
     controls: Vec<Arc<dyn Control>>,
     extensions: Vec<Arc<dyn Extension>>,
+    ledger: Option<std::path::PathBuf>,
 }
 
 impl Runner {
@@ -105,6 +107,34 @@ impl Runner {
     pub fn extension(mut self, extension: impl Extension) -> Self {
         self.controls.extend(extension.controls());
         self.extensions.push(Arc::new(extension));
+        self
+    }
+
+    /// Keeps a write-ahead [ledger](crate::ledger) in `dir`: before the method's first
+    /// activity the run writes its entry there, durably, and closes it when its rollbacks
+    /// finished. A ledger that cannot be written ends the run `error` before the method: no
+    /// change is made without a record.
+    ///
+    /// ```
+    /// use chaos_runtime::{Action, Context, Experiment, Outcome, run::Runner};
+    /// let dir = std::env::temp_dir().join(format!("chaos-runner-ledger-doc-{}", std::process::id()));
+    /// let seen = dir.clone();
+    /// let exp = Experiment::builder("doc::ledger")
+    ///     .method(Action::new("look at the ledger", move |_cx| {
+    ///         let seen = seen.clone();
+    ///         async move { Ok(std::fs::read_dir(&seen)?.count()) }
+    ///     }))
+    ///     .build()?;
+    /// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// let report = rt.block_on(Runner::new().ledger(&dir).run(&exp, Context::builder().build()));
+    /// assert_eq!(report.outcome, Outcome::Passed);
+    /// // The entry was there during the method, and is gone once the run closed it.
+    /// assert_eq!(std::fs::read_dir(&dir)?.count(), 0);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn ledger(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.ledger = Some(dir.into());
         self
     }
 
@@ -156,6 +186,7 @@ impl Runner {
             state: Mutex::new(State::default()),
             controls: self.controls,
             stop: stop::StopSignal::new(),
+            ledger: self.ledger,
         };
         let report = run.execute(self.interrupt).await;
         for e in &self.extensions {

@@ -62,6 +62,7 @@ impl Run<'_> {
         }
 
         let (decision, rollbacks) = self.rollbacks().await;
+        self.close_ledger();
 
         let (outcome, findings, deviated) = {
             let st = self.state();

@@ -21,6 +21,8 @@ pub(super) struct State {
     pub(super) in_flight: Vec<InFlight>,
     pub(super) next_id: u64,
     pub(super) background: Vec<Background>,
+    /// The run's ledger entry, from the method's start until the rollbacks finished.
+    pub(super) ledger_entry: Option<crate::ledger::Entry>,
 }
 
 /// One run of one experiment.
@@ -31,6 +33,8 @@ pub(super) struct Run<'e> {
     pub(super) state: Mutex<State>,
     pub(super) controls: Vec<Arc<dyn Control>>,
     pub(super) stop: StopSignal,
+    /// Where the run's ledger entry goes, if it keeps one.
+    pub(super) ledger: Option<std::path::PathBuf>,
 }
 
 impl Run<'_> {

@@ -1,5 +1,6 @@
-//! `[journal]`: where journals go and how long a run's end waits for notifications, with
-//! the `CHAOS_JOURNAL_DIR` and `CHAOS_FLUSH_TIMEOUT` overrides.
+//! `[journal]`: where journals and the ledger go and how long a run's end waits for
+//! notifications, with the `CHAOS_JOURNAL_DIR`, `CHAOS_LEDGER_DIR` and `CHAOS_FLUSH_TIMEOUT`
+//! overrides.
 
 use super::duration::parse_duration;
 use super::parse::{join, Node, Parser, Res};
@@ -15,7 +16,7 @@ use std::time::Duration;
 /// ```
 pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
-const JOURNAL_KEYS: &[&str] = &["dir", "flush_timeout"];
+const JOURNAL_KEYS: &[&str] = &["dir", "ledger_dir", "flush_timeout"];
 
 /// `[journal]`: where journals go and how long a run's end waits for notifications.
 ///
@@ -23,6 +24,7 @@ const JOURNAL_KEYS: &[&str] = &["dir", "flush_timeout"];
 /// use chaos_runtime::settings::JournalSettings;
 /// let journal = JournalSettings::default();
 /// assert_eq!(journal.dir, None);
+/// assert_eq!(journal.ledger_dir, None);
 /// assert_eq!(journal.flush_timeout, std::time::Duration::from_secs(5));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +33,10 @@ pub struct JournalSettings {
     /// path in the file is resolved against the settings file's directory;
     /// `CHAOS_JOURNAL_DIR` overrides it.
     pub dir: Option<PathBuf>,
+    /// The directory of the write-ahead ledger (`None`: `ledger` in the journal directory).
+    /// A relative path in the file is resolved against the settings file's directory;
+    /// `CHAOS_LEDGER_DIR` overrides it.
+    pub ledger_dir: Option<PathBuf>,
     /// How long the harness waits at the end of a run for notifications to be delivered
     /// (default 5s); `CHAOS_FLUSH_TIMEOUT` overrides it.
     pub flush_timeout: Duration,
@@ -40,16 +46,21 @@ impl Default for JournalSettings {
     fn default() -> Self {
         JournalSettings {
             dir: None,
+            ledger_dir: None,
             flush_timeout: DEFAULT_FLUSH_TIMEOUT,
         }
     }
 }
 
 impl JournalSettings {
-    /// Applies `CHAOS_JOURNAL_DIR` and `CHAOS_FLUSH_TIMEOUT`, when they are set and not empty.
+    /// Applies `CHAOS_JOURNAL_DIR`, `CHAOS_LEDGER_DIR` and `CHAOS_FLUSH_TIMEOUT`, when they
+    /// are set and not empty.
     pub(super) fn apply_env_overrides(&mut self) -> Result<(), SettingsError> {
         if let Some(dir) = crate::env::path(crate::env::JOURNAL_DIR) {
             self.dir = Some(dir);
+        }
+        if let Some(dir) = crate::env::path(crate::env::LEDGER_DIR) {
+            self.ledger_dir = Some(dir);
         }
         if let Some(value) = crate::env::var(crate::env::FLUSH_TIMEOUT) {
             self.flush_timeout = parse_duration(&value)
@@ -66,6 +77,7 @@ impl Parser<'_> {
             let key = join("journal", &e.key);
             match e.key.as_str() {
                 "dir" => journal.dir = Some(self.path(&e.node, &key)?),
+                "ledger_dir" => journal.ledger_dir = Some(self.path(&e.node, &key)?),
                 "flush_timeout" => journal.flush_timeout = self.duration(&e.node, &key)?,
                 _ => return Err(self.unknown_key(e, "journal", JOURNAL_KEYS)),
             }

@@ -327,3 +327,70 @@ fn a_setup_error_seen_by_a_sampler_stops_the_method() {
         "the method went on after a setup error"
     );
 }
+
+fn run_with_ledger(exp: Experiment, ledger: &std::path::Path) -> (RunReport, Journal) {
+    let rec = JournalRecorder::new(exp.name());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let report = rt.block_on(
+        Runner::new()
+            .sink(rec.clone())
+            .ledger(ledger)
+            .run(&exp, Context::builder().seed(3).build()),
+    );
+    (report, rec.journal())
+}
+
+#[test]
+fn the_ledger_entry_exists_during_the_method_and_is_closed_after_the_rollbacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    let (during, in_rollback) = (ledger.clone(), ledger.clone());
+    let exp = Experiment::builder("t::ledger")
+        .method(Action::new("count entries", move |_| {
+            let dir = during.clone();
+            async move { Ok(std::fs::read_dir(&dir)?.count()) }
+        }))
+        .rollback(Action::new("count entries again", move |_| {
+            let dir = in_rollback.clone();
+            async move { Ok(std::fs::read_dir(&dir)?.count()) }
+        }))
+        .build()
+        .unwrap();
+    let (report, journal) = run_with_ledger(exp, &ledger);
+    assert_eq!(report.outcome, Outcome::Passed, "{report:?}");
+    assert_eq!(journal.run[0].output, serde_json::json!(1));
+    assert_eq!(journal.rollbacks[0].output, serde_json::json!(1));
+    assert_eq!(std::fs::read_dir(&ledger).unwrap().count(), 0);
+}
+
+#[test]
+fn a_ledger_that_cannot_be_written_ends_the_run_in_error_before_the_method() {
+    let dir = tempfile::tempdir().unwrap();
+    // Root ignores permissions: a regular file stands where the directory should be.
+    let ledger = dir.path().join("ledger");
+    std::fs::write(&ledger, b"not a directory").unwrap();
+    let ran = Arc::new(AtomicU32::new(0));
+    let (m, r) = (ran.clone(), ran.clone());
+    let exp = Experiment::builder("t::no_ledger")
+        .method(Action::new("change something", move |_| {
+            let m = m.clone();
+            async move { Ok(m.fetch_add(1, Ordering::SeqCst)) }
+        }))
+        .rollback(Action::new("undo it", move |_| {
+            let r = r.clone();
+            async move { Ok(r.fetch_add(1, Ordering::SeqCst)) }
+        }))
+        .build()
+        .unwrap();
+    let (report, journal) = run_with_ledger(exp, &ledger);
+    assert_eq!(report.outcome, Outcome::Error, "{report:?}");
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "neither the method nor a rollback ran");
+    assert!(journal.run.is_empty());
+    let finding = &report.findings[0];
+    let failure = finding.failure.as_deref().unwrap();
+    assert!(failure.contains(&*ledger.to_string_lossy()), "{failure}");
+    assert!(failure.contains("the method did not start"), "{failure}");
+}

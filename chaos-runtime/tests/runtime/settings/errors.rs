@@ -91,7 +91,7 @@ fn unknown_section_and_keys() {
         "[journal]\ndir = \"x\"\nflush = \"1s\"\n",
         3,
         "journal.flush",
-        "unknown key; valid keys: dir, flush_timeout",
+        "unknown key; valid keys: dir, ledger_dir, flush_timeout",
     );
     expect_error(
         "chaos.toml",

@@ -30,6 +30,7 @@ db_password = { file = "db-password" }
 
 [journal]
 dir = "target/chaos/journals"
+ledger_dir = "target/chaos/ledger"
 flush_timeout = "1.5s"
 
 [[notifications]]
@@ -98,6 +99,7 @@ namespaces = ["shop", "payments"]
         s.journal,
         JournalSettings {
             dir: Some(dir.path().join("target/chaos/journals")),
+            ledger_dir: Some(dir.path().join("target/chaos/ledger")),
             flush_timeout: Duration::from_millis(1500),
         }
     );
@@ -436,9 +438,14 @@ fn chaos_settings_env_and_overrides() {
     assert_eq!(s.journal.flush_timeout, Duration::from_secs(2));
 
     std::env::set_var("CHAOS_JOURNAL_DIR", "/tmp/elsewhere");
+    std::env::set_var("CHAOS_LEDGER_DIR", "/tmp/elsewhere-ledger");
     std::env::set_var("CHAOS_FLUSH_TIMEOUT", "750ms");
     let s = Settings::load().unwrap();
     assert_eq!(s.journal.dir.as_deref(), Some(Path::new("/tmp/elsewhere")));
+    assert_eq!(
+        s.journal.ledger_dir.as_deref(),
+        Some(Path::new("/tmp/elsewhere-ledger"))
+    );
     assert_eq!(s.journal.flush_timeout, Duration::from_millis(750));
 
     std::env::set_var("CHAOS_FLUSH_TIMEOUT", "soon");
@@ -454,6 +461,7 @@ fn chaos_settings_env_and_overrides() {
     );
     std::env::remove_var("CHAOS_FLUSH_TIMEOUT");
     std::env::remove_var("CHAOS_JOURNAL_DIR");
+    std::env::remove_var("CHAOS_LEDGER_DIR");
 
     let yaml = dir.path().join("settings.yml");
     std::fs::write(
