@@ -50,7 +50,10 @@ pub(crate) fn ledger_dir() -> PathBuf {
     if let Some(dir) = chaos_runtime::env::path(chaos_runtime::env::LEDGER_DIR) {
         return dir;
     }
-    if let Some(dir) = HARNESS.get().and_then(|h| h.settings.journal.ledger_dir.clone()) {
+    if let Some(dir) = HARNESS
+        .get()
+        .and_then(|h| h.settings.journal.ledger_dir.clone())
+    {
         return dir;
     }
     journal_dir().join("ledger")

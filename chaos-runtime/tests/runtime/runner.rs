@@ -387,7 +387,11 @@ fn a_ledger_that_cannot_be_written_ends_the_run_in_error_before_the_method() {
         .unwrap();
     let (report, journal) = run_with_ledger(exp, &ledger);
     assert_eq!(report.outcome, Outcome::Error, "{report:?}");
-    assert_eq!(ran.load(Ordering::SeqCst), 0, "neither the method nor a rollback ran");
+    assert_eq!(
+        ran.load(Ordering::SeqCst),
+        0,
+        "neither the method nor a rollback ran"
+    );
     assert!(journal.run.is_empty());
     let finding = &report.findings[0];
     let failure = finding.failure.as_deref().unwrap();
