@@ -84,7 +84,9 @@ pub fn run_main(
     if !args.list {
         install_logging();
         chaos_runtime::redact::install_panic_hook();
-        HARNESS.get_or_init(|| Harness::new(setup));
+        let harness = HARNESS.get_or_init(|| Harness::new(setup));
+        // What runs killed before their rollbacks left, before this one's trials.
+        crate::recovery::at_start(&ledger_dir(), harness);
     }
     let verbose = args.nocapture || chaos_runtime::env::switch(chaos_runtime::env::PROGRESS);
     let trials = regs

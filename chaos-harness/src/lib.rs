@@ -44,6 +44,7 @@
 mod exclusion;
 mod harness;
 mod paths;
+mod recovery;
 mod report;
 mod setup;
 
@@ -80,10 +81,19 @@ pub use chaos_runtime::target::proxy;
 /// ([`http`], [`process`], and with their features `aws`, `k8s` and `proxy`).
 pub mod target {
     pub use chaos_runtime::target::{
-        glob, touches_nothing, Amount, Guard, Order, Refusal, Select, Selection, TargetContext,
-        TargetSettings, TargetSettingsError, Untouched,
+        glob, touches_nothing, undo_kind, Amount, Guard, IntendError, Intent, Order, Refusal,
+        Select, Selection, TargetContext, TargetSettings, TargetSettingsError, UndoKind, Untouched,
     };
 }
+
+/// The write-ahead ledger that lets a killed run be rolled back: its records, such as the
+/// [`UndoRecord`](ledger::UndoRecord) a target writes with
+/// [`TargetContext::intend`](target::TargetContext::intend) before a change.
+pub use chaos_runtime::ledger;
+
+/// Registers an [`UndoKind`](target::UndoKind): how an undo record runs, in the run or in a
+/// recovery after it died.
+pub use chaos_runtime::undo_kind;
 
 /// Everything an experiment file needs: `use chaos_harness::prelude::*;`.
 pub mod prelude {

@@ -34,6 +34,8 @@ struct Inner {
     targets: Mutex<Vec<serde_json::Value>>,
     stash: Mutex<Stash>,
     undo: Mutex<Vec<crate::target::undo::Undo>>,
+    /// The run's ledger entry while it has one (from the method's start).
+    ledger: Mutex<Option<Arc<crate::ledger::Entry>>>,
     target_settings: Arc<toml::Table>,
 }
 
@@ -113,6 +115,7 @@ impl Context {
                 targets: Mutex::default(),
                 stash: Mutex::default(),
                 undo: Mutex::default(),
+                ledger: Mutex::default(),
                 target_settings: self.inner.target_settings.clone(),
             }),
         }
@@ -147,6 +150,20 @@ impl Context {
             std::mem::take(&mut *self.inner.undo.lock().unwrap_or_else(|p| p.into_inner()));
         undos.reverse();
         undos
+    }
+
+    /// Gives the run's ledger entry to the targets (`None`: the run has none now).
+    pub(crate) fn set_ledger_entry(&self, entry: Option<Arc<crate::ledger::Entry>>) {
+        *self.inner.ledger.lock().unwrap_or_else(|p| p.into_inner()) = entry;
+    }
+
+    /// The run's ledger entry, if it has one now.
+    pub(crate) fn ledger_entry(&self) -> Option<Arc<crate::ledger::Entry>> {
+        self.inner
+            .ledger
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The run's target state, for the target kit.
@@ -233,6 +250,7 @@ impl ContextBuilder {
                 targets: Mutex::default(),
                 stash: Mutex::default(),
                 undo: Mutex::default(),
+                ledger: Mutex::default(),
                 target_settings: Arc::new(self.target_settings),
             }),
         }

@@ -44,6 +44,8 @@ pub struct Entry {
 struct Inner {
     file: File,
     next: u64,
+    /// Undo records whose undo has not ended `Done`.
+    pending: std::collections::BTreeSet<u64>,
 }
 
 impl Entry {
@@ -75,7 +77,11 @@ impl Entry {
         Ok(Entry {
             path,
             dir: dir.to_owned(),
-            inner: Mutex::new(Inner { file, next: 1 }),
+            inner: Mutex::new(Inner {
+                file,
+                next: 1,
+                pending: Default::default(),
+            }),
         })
     }
 
@@ -85,7 +91,7 @@ impl Entry {
     }
 
     fn write(&self, record: impl FnOnce(u64) -> Record) -> Result<u64, LedgerError> {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut inner = self.lock();
         let seq = inner.next;
         append(&mut inner.file, &self.path, &record(seq))?;
         inner.next += 1;
@@ -95,10 +101,22 @@ impl Entry {
     /// Records, durably, how to undo a change about to be made; returns the record's number.
     /// Call it before the change takes effect.
     pub fn intend(&self, undo: &UndoRecord) -> Result<u64, LedgerError> {
-        self.write(|seq| Record::Intent {
+        let seq = self.write(|seq| Record::Intent {
             seq,
             undo: undo.clone(),
-        })
+        })?;
+        self.lock().pending.insert(seq);
+        Ok(seq)
+    }
+
+    /// Whether an undo recorded here has not ended `Done` (it failed, or has not run): the
+    /// entry is then to be left for a recovery rather than closed.
+    pub fn has_pending(&self) -> bool {
+        !self.lock().pending.is_empty()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Records that the change of undo record `seq` took effect.
@@ -113,13 +131,16 @@ impl Entry {
             outcome: outcome.clone(),
             by: Owner::this_process(),
             at: crate::time::rfc3339(std::time::SystemTime::now()),
-        })
-        .map(drop)
+        })?;
+        if outcome.is_done() {
+            self.lock().pending.remove(&seq);
+        }
+        Ok(())
     }
 
     /// Closes the entry: the run's rollbacks finished. The entry is removed (the run's journal
-    /// holds what happened) and its lock released.
-    pub fn close(self) -> Result<(), LedgerError> {
+    /// holds what happened); its lock goes with the last handle.
+    pub fn close(&self) -> Result<(), LedgerError> {
         self.write(|_| Record::Closed {
             at: crate::time::rfc3339(std::time::SystemTime::now()),
         })?;

@@ -187,6 +187,7 @@ fn a_guardian_waits_for_its_run_and_takes_the_entry_only_if_the_run_died() {
             drop(entry);
         } else {
             entry.close().unwrap();
+            drop(entry);
         }
         let taken = guardian.join().unwrap().unwrap();
         assert_eq!(taken.is_some(), dies);

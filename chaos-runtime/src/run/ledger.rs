@@ -21,6 +21,8 @@ impl Run<'_> {
         match Ledger::open(dir.clone()).and_then(|l| l.begin(&header)) {
             Ok(entry) => {
                 tracing::debug!(entry = %entry.path().display(), "ledger entry written");
+                let entry = std::sync::Arc::new(entry);
+                self.cx.set_ledger_entry(Some(entry.clone()));
                 self.state().ledger_entry = Some(entry);
                 true
             }
@@ -40,11 +42,20 @@ impl Run<'_> {
         }
     }
 
-    /// Closes the run's ledger entry: its rollbacks are over. An entry that cannot be closed
-    /// stays, and the next recovery runs its undos again (each is idempotent).
+    /// Closes the run's ledger entry: its rollbacks are over. An entry with an undo that
+    /// failed is left for the next recovery; one that cannot be closed stays too, and the next
+    /// recovery runs its undos again (each is idempotent).
     pub(super) fn close_ledger(&self) {
         let entry = self.state().ledger_entry.take();
+        self.cx.set_ledger_entry(None);
         if let Some(entry) = entry {
+            if entry.has_pending() {
+                tracing::warn!(
+                    entry = %entry.path().display(),
+                    "an undo failed: the ledger entry is kept for the next recovery"
+                );
+                return;
+            }
             if let Err(e) = entry.close() {
                 tracing::warn!(error = %e, "the run's ledger entry could not be closed");
             }

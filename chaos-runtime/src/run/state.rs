@@ -22,7 +22,7 @@ pub(super) struct State {
     pub(super) next_id: u64,
     pub(super) background: Vec<Background>,
     /// The run's ledger entry, from the method's start until the rollbacks finished.
-    pub(super) ledger_entry: Option<crate::ledger::Entry>,
+    pub(super) ledger_entry: Option<Arc<crate::ledger::Entry>>,
 }
 
 /// One run of one experiment.

@@ -58,6 +58,43 @@ pub trait TargetContext: sealed::Sealed {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<T, crate::BoxError>> + Send + 'static,
         T: serde::Serialize + Send + 'static;
+
+    /// Records how to undo a change before making it: durably in the run's
+    /// [ledger](crate::ledger) (when the runner keeps one), so that if the run dies a recovery
+    /// runs it from the record; and like [`TargetContext::on_rollback`], to run with the
+    /// rollbacks. The undo runs through the [`UndoKind`](super::UndoKind) that `undo.kind`
+    /// names (retried with backoff). Call [`Intent::applied`](super::Intent::applied) once the
+    /// change took effect. An error means the change must not be made.
+    ///
+    /// ```
+    /// use chaos_runtime::ledger::UndoRecord;
+    /// use chaos_runtime::target::TargetContext;
+    /// use chaos_runtime::{Action, Context, Experiment, Outcome, run::Runner};
+    /// use serde_json::{json, Value};
+    ///
+    /// fn reopen(_data: Value, _cx: Context)
+    ///     -> futures_util::future::BoxFuture<'static, Result<Value, chaos_runtime::BoxError>> {
+    ///     Box::pin(async { Ok(json!("reopened")) })
+    /// }
+    /// chaos_runtime::undo_kind!("doc.reopen", reopen);
+    ///
+    /// let exp = Experiment::builder("doc::intend")
+    ///     .method(Action::new("close the valve", |cx: Context| async move {
+    ///         let intent = cx.intend(UndoRecord::new("doc.reopen", "reopen the valve", json!({})))?;
+    ///         // ... close it ...
+    ///         intent.applied()?;
+    ///         Ok(())
+    ///     }))
+    ///     .build()
+    ///     .unwrap();
+    /// let dir = std::env::temp_dir().join(format!("chaos-intend-doc-{}", std::process::id()));
+    /// let rt = tokio::runtime::Runtime::new().unwrap();
+    /// let report = rt.block_on(Runner::new().ledger(&dir).run(&exp, Context::builder().build()));
+    /// assert_eq!(report.outcome, Outcome::Passed);
+    /// assert_eq!(report.rollbacks[0].name, "reopen the valve");
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    fn intend(&self, undo: crate::ledger::UndoRecord) -> Result<super::Intent, super::IntendError>;
 }
 
 mod sealed {
@@ -86,6 +123,27 @@ impl TargetContext for crate::Context {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(super::undo::Undo::new(label.into(), run));
+    }
+
+    fn intend(&self, undo: crate::ledger::UndoRecord) -> Result<super::Intent, super::IntendError> {
+        let kind = super::undo::undo_kind(&undo.kind)
+            .ok_or_else(|| super::IntendError::UnknownKind(undo.kind.clone()))?;
+        let durable = match self.ledger_entry() {
+            Some(entry) => {
+                let seq = entry.intend(&undo)?;
+                Some((entry, seq))
+            }
+            None => None,
+        };
+        let intent = super::undo::Intent::new(durable.clone());
+        self.target_state()
+            .undo
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(super::undo::Undo::durable(
+                undo.label, kind, undo.data, durable,
+            ));
+        Ok(intent)
     }
 
     fn target_settings(&self, name: &str) -> Option<&toml::Value> {

@@ -11,7 +11,9 @@
 //! - [`Guard`] and [`Refusal`]: blast-radius limits; [`touches_nothing`]: the one decision
 //!   that an action touches nothing (a dry run, or nothing chosen);
 //! - [`TargetContext::on_rollback`]: the undo of a change, run with the run's rollbacks
-//!   whatever ended the run, so that authors need not write that rollback.
+//!   whatever ended the run, so that authors need not write that rollback;
+//!   [`TargetContext::intend`]: the same, written to the run's ledger before the change, so
+//!   that a recovery runs it if the run dies, through its registered [`UndoKind`].
 //!
 //! A new target is a module here that uses these, so that no target copies another's
 //! selection, settings, guard or dry-run code.
@@ -36,6 +38,7 @@ pub use choice::{glob, Amount, Order, Select, Selection};
 pub use context::TargetContext;
 pub use guard::{touches_nothing, Guard, Refusal, Untouched};
 pub use settings::{TargetSettings, TargetSettingsError};
+pub use undo::{undo_kind, IntendError, Intent, UndoKind};
 
 /// The extensions the compiled-in targets need on every run: with the `k8s` feature, its
 /// Events ([`k8s::ClusterEvents`]). A harness registers them before the user's setup.

@@ -1,18 +1,142 @@
 //! Undo: what a target registers to reverse a change an action made, run with the run's
 //! rollbacks whatever ended the run, so that experiment authors need not write that rollback.
+//!
+//! A durable undo ([`TargetContext::intend`](super::TargetContext::intend)) is also written to
+//! the run's [ledger](crate::ledger) before the change: if the run dies before its rollbacks,
+//! a recovery in another process runs it from its record, through the [`UndoKind`] its record
+//! names.
 
 use crate::error::BoxError;
+use crate::ledger::{Entry, LedgerError, UndoOutcome};
 use crate::model::{Action, Activity};
+use crate::Context;
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 type UndoFn = Box<dyn FnOnce() -> BoxFuture<'static, Result<Value, BoxError>> + Send>;
 
-/// One registered undo: a label (the rollback activity's name) and what reverses the change.
+/// How an undo of some kind runs from its record's data, in the run that made the change or
+/// in a recovery after it died. Register one with [`undo_kind!`](crate::undo_kind); the
+/// function must be idempotent: restoring twice does no harm.
+///
+/// ```
+/// use chaos_runtime::target::{undo_kind, UndoKind};
+/// use serde_json::Value;
+///
+/// fn restore_file(data: Value, _cx: chaos_runtime::Context)
+///     -> futures_util::future::BoxFuture<'static, Result<Value, chaos_runtime::BoxError>> {
+///     Box::pin(async move {
+///         let path = data["path"].as_str().ok_or("no path")?.to_owned();
+///         std::fs::write(&path, b"restored")?;
+///         Ok(Value::String(path))
+///     })
+/// }
+/// chaos_runtime::undo_kind!("doc.restore_file", restore_file);
+///
+/// assert!(undo_kind("doc.restore_file").is_some());
+/// assert!(undo_kind("doc.nothing").is_none());
+/// ```
+#[derive(Debug)]
+pub struct UndoKind {
+    /// The kind's name, as [`UndoRecord::kind`](crate::ledger::UndoRecord::kind) gives it.
+    pub name: &'static str,
+    /// Runs the undo of `data` with a run's context.
+    pub run: fn(Value, Context) -> BoxFuture<'static, Result<Value, BoxError>>,
+}
+
+inventory::collect!(UndoKind);
+
+/// The registered undo kind named `name`.
+pub fn undo_kind(name: &str) -> Option<&'static UndoKind> {
+    inventory::iter::<UndoKind>
+        .into_iter()
+        .find(|k| k.name == name)
+}
+
+/// Registers an [`UndoKind`]: `undo_kind!("name", function)`, at the top level of a module.
+#[macro_export]
+macro_rules! undo_kind {
+    ($name:expr, $run:expr) => {
+        $crate::__private::inventory::submit! {
+            $crate::target::UndoKind { name: $name, run: $run }
+        }
+    };
+}
+
+/// What [`TargetContext::intend`](super::TargetContext::intend) returns: mark the change
+/// applied once it took effect.
+#[derive(Debug)]
+#[must_use = "mark the change applied once it took effect"]
+pub struct Intent {
+    durable: Option<(Arc<Entry>, u64)>,
+}
+
+impl Intent {
+    pub(crate) fn new(durable: Option<(Arc<Entry>, u64)>) -> Intent {
+        Intent { durable }
+    }
+
+    /// Records, durably, that the change took effect. Without a ledger (outside a run, or a
+    /// runner without one) it does nothing.
+    pub fn applied(&self) -> Result<(), LedgerError> {
+        match &self.durable {
+            Some((entry, seq)) => entry.applied(*seq),
+            None => Ok(()),
+        }
+    }
+}
+
+/// [`TargetContext::intend`](super::TargetContext::intend) could not record the undo: the
+/// change must not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum IntendError {
+    /// No [`UndoKind`] of that name is registered in this binary, so no recovery could run it.
+    #[error("no undo kind `{0}` is registered in this binary (register it with `chaos_runtime::undo_kind!`)")]
+    UnknownKind(String),
+    /// The ledger could not be written.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+/// How many times a durable undo is tried, and the waits between tries.
+const RETRIES: [Duration; 2] = [Duration::from_millis(200), Duration::from_secs(1)];
+
+/// Runs `kind` on `data`, retried with backoff; the last error if every try failed.
+pub(crate) async fn run_with_retries(
+    kind: &UndoKind,
+    data: &Value,
+    cx: &Context,
+) -> Result<Value, BoxError> {
+    let mut waits = RETRIES.iter();
+    loop {
+        match (kind.run)(data.clone(), cx.clone()).await {
+            Ok(v) => return Ok(v),
+            Err(e) => match waits.next() {
+                Some(wait) => {
+                    tracing::warn!(kind = kind.name, error = %e, "undo failed; trying again");
+                    tokio::time::sleep(*wait).await;
+                }
+                None => return Err(e),
+            },
+        }
+    }
+}
+
+/// One registered undo: a label (the rollback activity's name), what reverses the change, and
+/// where the ledger records it, if it does.
 pub(crate) struct Undo {
     label: String,
-    run: UndoFn,
+    run: How,
+    durable: Option<(Arc<Entry>, u64)>,
+}
+
+/// What reverses a change: a closure, or a registered kind run on its record's data with the
+/// rollbacks' context.
+enum How {
+    Closure(UndoFn),
+    Kind(&'static UndoKind, Value),
 }
 
 impl std::fmt::Debug for Undo {
@@ -23,19 +147,51 @@ impl std::fmt::Debug for Undo {
 
 impl Undo {
     pub(crate) fn new(label: String, run: UndoFn) -> Undo {
-        Undo { label, run }
+        Undo {
+            label,
+            run: How::Closure(run),
+            durable: None,
+        }
     }
 
-    /// The undo as a rollback action: it runs once; its value is what the undo returned.
+    /// An undo of `kind` on `data`, recorded as number `seq` of `entry` when there is one.
+    pub(crate) fn durable(
+        label: String,
+        kind: &'static UndoKind,
+        data: Value,
+        durable: Option<(Arc<Entry>, u64)>,
+    ) -> Undo {
+        Undo {
+            label,
+            run: How::Kind(kind, data),
+            durable,
+        }
+    }
+
+    /// The undo as a rollback action: it runs once; its value is what the undo returned. A
+    /// durable undo's outcome goes to the ledger.
     pub(crate) fn into_activity(self) -> Activity {
         let slot = Arc::new(Mutex::new(Some(self.run)));
-        Action::new(self.label, move |_cx| {
+        let durable = self.durable;
+        Action::new(self.label, move |cx| {
             let run = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let durable = durable.clone();
             async move {
-                match run {
-                    Some(run) => run().await,
+                let result = match run {
+                    Some(How::Closure(run)) => run().await,
+                    Some(How::Kind(kind, data)) => run_with_retries(kind, &data, &cx).await,
                     None => Ok(Value::Null),
+                };
+                if let Some((entry, seq)) = durable {
+                    let outcome = match &result {
+                        Ok(_) => UndoOutcome::Done,
+                        Err(e) => UndoOutcome::Failed(e.to_string()),
+                    };
+                    if let Err(e) = entry.undone(seq, &outcome) {
+                        tracing::warn!(error = %e, "an undo's outcome could not be recorded");
+                    }
                 }
+                result
             }
         })
         .into()

@@ -398,3 +398,107 @@ fn a_ledger_that_cannot_be_written_ends_the_run_in_error_before_the_method() {
     assert!(failure.contains(&*ledger.to_string_lossy()), "{failure}");
     assert!(failure.contains("the method did not start"), "{failure}");
 }
+
+static UNDO_RUNS: AtomicU32 = AtomicU32::new(0);
+static FAILING_UNDO_TRIES: AtomicU32 = AtomicU32::new(0);
+
+fn counted_undo(
+    _data: serde_json::Value,
+    _cx: Context,
+) -> futures_util::future::BoxFuture<'static, Result<serde_json::Value, chaos_runtime::BoxError>> {
+    Box::pin(async {
+        Ok(serde_json::json!(
+            UNDO_RUNS.fetch_add(1, Ordering::SeqCst) + 1
+        ))
+    })
+}
+chaos_runtime::undo_kind!("test.counted", counted_undo);
+
+fn failing_undo(
+    _data: serde_json::Value,
+    _cx: Context,
+) -> futures_util::future::BoxFuture<'static, Result<serde_json::Value, chaos_runtime::BoxError>> {
+    Box::pin(async {
+        FAILING_UNDO_TRIES.fetch_add(1, Ordering::SeqCst);
+        Err("the API said 503".into())
+    })
+}
+chaos_runtime::undo_kind!("test.failing", failing_undo);
+
+fn durable(name: &str, kind: &'static str) -> Experiment {
+    use chaos_runtime::target::TargetContext;
+    Experiment::builder(name)
+        .method(Action::new(
+            "change durably",
+            move |cx: Context| async move {
+                let undo = chaos_runtime::ledger::UndoRecord::new(
+                    kind,
+                    format!("undo through `{kind}`"),
+                    serde_json::json!({}),
+                );
+                let intent = cx.intend(undo)?;
+                intent.applied()?;
+                Ok(())
+            },
+        ))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_durable_undo_runs_with_the_rollbacks_and_the_entry_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    let before = UNDO_RUNS.load(Ordering::SeqCst);
+    let (report, journal) = run_with_ledger(durable("t::durable", "test.counted"), &ledger);
+    assert_eq!(report.outcome, Outcome::Passed, "{report:?}");
+    assert_eq!(UNDO_RUNS.load(Ordering::SeqCst), before + 1);
+    assert_eq!(
+        journal.rollbacks[0].activity["name"],
+        "undo through `test.counted`"
+    );
+    assert_eq!(std::fs::read_dir(&ledger).unwrap().count(), 0);
+}
+
+#[test]
+fn a_failing_durable_undo_is_retried_then_left_in_the_ledger_for_the_next_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    let before = FAILING_UNDO_TRIES.load(Ordering::SeqCst);
+    let (report, _) = run_with_ledger(durable("t::durable_fails", "test.failing"), &ledger);
+    assert_eq!(report.outcome, Outcome::RollbackFailed, "{report:?}");
+    assert_eq!(
+        FAILING_UNDO_TRIES.load(Ordering::SeqCst),
+        before + 3,
+        "three tries"
+    );
+    let orphans = chaos_runtime::ledger::Ledger::open(&ledger)
+        .unwrap()
+        .orphans();
+    assert_eq!(orphans.claimed.len(), 1, "{:?}", orphans.errors);
+    let undo = &orphans.claimed[0].state().undos[0];
+    assert!(undo.applied);
+    assert_eq!(
+        undo.outcome,
+        Some(chaos_runtime::ledger::UndoOutcome::Failed(
+            "the API said 503".into()
+        ))
+    );
+    assert!(undo.pending());
+}
+
+#[test]
+fn an_undo_of_an_unknown_kind_is_refused_before_the_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let (report, journal) = run_with_ledger(
+        durable("t::unknown_kind", "test.no_such_kind"),
+        &dir.path().join("ledger"),
+    );
+    assert_eq!(report.outcome, Outcome::ActivityFailed, "{report:?}");
+    let failure = report.findings[0].failure.as_deref().unwrap_or_default();
+    assert!(
+        failure.contains("no undo kind `test.no_such_kind` is registered"),
+        "{failure}"
+    );
+    assert!(journal.rollbacks.is_empty());
+}

@@ -318,3 +318,47 @@ async fn side_by_side_b(cx: &Context) {
 }
 
 chaos_harness::main!();
+
+/// The undo of `killed_after_a_durable_change`: appends a line to the file its record names.
+fn restore_marker(
+    data: serde_json::Value,
+    _cx: Context,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<serde_json::Value, BoxError>> + Send>>
+{
+    Box::pin(async move {
+        use std::io::Write;
+        let path = data["path"]
+            .as_str()
+            .ok_or("the record names no path")?
+            .to_owned();
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        writeln!(f, "restored")?;
+        Ok(serde_json::Value::String(path))
+    })
+}
+chaos_harness::undo_kind!("fixture.restore", restore_marker);
+
+#[experiment]
+async fn killed_after_a_durable_change(cx: &Context) {
+    method! {
+        action "change durably, then die by SIGKILL" {
+            use chaos_harness::target::TargetContext;
+            let path = format!("{}/restored.count", cx.var("CHAOS_COUNT_DIR")?);
+            let record = chaos_harness::ledger::UndoRecord::new(
+                "fixture.restore",
+                "restore the marker",
+                serde_json::json!({ "path": path }),
+            );
+            let intent = cx.intend(record)?;
+            count(cx, "changed")?;
+            intent.applied()?;
+            std::process::Command::new("kill")
+                .args(["-KILL", &std::process::id().to_string()])
+                .status()?;
+            tokio::time::sleep(Duration::from_secs(30)).await
+        };
+    }
+}

@@ -676,3 +676,60 @@ fn parallel_and_other_group_experiments_overlap() {
     let (a, b) = two_intervals(&ra, "side_by_side_a", "side_by_side_b");
     assert!(overlap(a, b), "{a:?} {b:?}");
 }
+
+/// The `.entry` files in a ledger directory.
+fn ledger_entries(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "entry"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_killed_runs_durable_change_is_undone_once_by_the_next_harness_start() {
+    use std::os::unix::process::ExitStatusExt;
+    let tmp = tempfile::tempdir().unwrap().keep();
+    let (mut cmd, jd, cd) = command(EXE, &tmp);
+    let out = cmd
+        .args(["--exact", "outcome_fixtures::killed_after_a_durable_change"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.signal(), Some(9), "{out:?}");
+    let killed = result(out, jd.clone(), cd);
+    assert_eq!(killed.count("changed"), 1, "{}", killed.all_output());
+    assert_eq!(
+        killed.count("restored"),
+        0,
+        "nothing undid the change before the kill"
+    );
+    let ledger = jd.join("ledger");
+    assert_eq!(ledger_entries(&ledger), 1, "the killed run's entry is left");
+
+    // The next start of the harness, whatever it runs, recovers the entry before its trials;
+    // the one after finds nothing to do.
+    for round in 0..2 {
+        let (mut cmd, jd, cd) = command(EXE, &tmp);
+        let out = cmd
+            .args(["--exact", "outcome_fixtures::passed"])
+            .output()
+            .unwrap();
+        let r = result(out, jd, cd);
+        assert_eq!(r.code, Some(0), "{}", r.all_output());
+        let recovered = r.stderr.contains("chaos: recovered run");
+        assert_eq!(recovered, round == 0, "{}", r.all_output());
+        if round == 0 {
+            assert!(
+                r.stderr
+                    .contains("`outcome_fixtures::killed_after_a_durable_change` (process"),
+                "{}",
+                r.all_output()
+            );
+            assert!(r.stderr.contains("1 undo(s) ran"), "{}", r.all_output());
+        }
+        assert_eq!(r.count("restored"), 1, "the undo ran exactly once in all");
+        assert_eq!(ledger_entries(&ledger), 0, "{}", r.all_output());
+    }
+}
