@@ -66,6 +66,10 @@ pub fn journal_path(name: &str) -> PathBuf {
 
 static HARNESS: std::sync::OnceLock<Harness> = std::sync::OnceLock::new();
 
+/// The flag that runs a harness binary for recovery only: the ledger's dead runs are rolled
+/// back, and no trial runs.
+const RECOVER_FLAG: &str = "--recover";
+
 /// The harness's `main`, called by [`crate::main!`].
 #[doc(hidden)]
 pub fn run_main(
@@ -73,6 +77,18 @@ pub fn run_main(
     snapshot: fn(&str, &serde_json::Value),
     setup: Option<fn(&mut Setup)>,
 ) -> ExitCode {
+    // `--recover`: recovery only, no trials (libtest's parser would refuse the flag).
+    if std::env::args().skip(1).any(|a| a == RECOVER_FLAG) {
+        install_logging();
+        chaos_runtime::redact::install_panic_hook();
+        let harness = HARNESS.get_or_init(|| Harness::new(setup));
+        let all_well = crate::recovery::at_start(&ledger_dir(), &journal_dir(), harness);
+        return if all_well {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(OTHER_FAILURE)
+        };
+    }
     let args = Arguments::from_args();
     let regs = match trial_order(registered().collect(), file) {
         Ok(regs) => regs,
@@ -86,7 +102,7 @@ pub fn run_main(
         chaos_runtime::redact::install_panic_hook();
         let harness = HARNESS.get_or_init(|| Harness::new(setup));
         // What runs killed before their rollbacks left, before this one's trials.
-        crate::recovery::at_start(&ledger_dir(), harness);
+        crate::recovery::at_start(&ledger_dir(), &journal_dir(), harness);
     }
     let verbose = args.nocapture || chaos_runtime::env::switch(chaos_runtime::env::PROGRESS);
     let trials = regs

@@ -1,30 +1,38 @@
 //! Recovery at every harness start, before its trials: the ledger's entries whose run died
-//! before its rollbacks are claimed (one process per entry) and their undo records run.
+//! before its rollbacks are claimed (one process per entry), rolled back, and given the
+//! journal their run never wrote.
 
 use crate::setup::Harness;
-use chaos_runtime::ledger::{Claimed, Ledger};
-use chaos_runtime::recovery::run_undos;
+use chaos_runtime::journal::JournalRecorder;
+use chaos_runtime::ledger::{Claimed, Ledger, Owner, UndoOutcome};
+use chaos_runtime::notify::NotificationSink;
+use chaos_runtime::registry::registered;
+use chaos_runtime::run::Runner;
 use chaos_runtime::Context;
-use std::path::Path;
+use serde_json::json;
+use std::path::{Path, PathBuf};
 
-/// Recovers what runs that died left in the ledger at `dir`; quick when there is nothing: a
-/// directory listing. What it did is printed to stderr, a line per run.
-pub(crate) fn at_start(dir: &Path, harness: &Harness) {
+/// Recovers what runs that died left in the ledger at `dir`, writing their journals to
+/// `journals`; quick when there is nothing: a directory listing. What it did is printed to
+/// stderr, a line per run. `false` when something could not be recovered (an entry that
+/// cannot be read, an undo that failed: the entry is kept for the next recovery).
+pub(crate) fn at_start(dir: &Path, journals: &Path, harness: &Harness) -> bool {
     if !dir.is_dir() {
-        return;
+        return true;
     }
     let orphans = match Ledger::open(dir) {
         Ok(ledger) => ledger.orphans(),
         Err(e) => {
             eprintln!("chaos: recovery: {e}");
-            return;
+            return false;
         }
     };
+    let mut all_well = orphans.errors.is_empty();
     for e in &orphans.errors {
         eprintln!("chaos: recovery: {e}");
     }
     if orphans.claimed.is_empty() {
-        return;
+        return all_well;
     }
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -33,21 +41,36 @@ pub(crate) fn at_start(dir: &Path, harness: &Harness) {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("chaos: recovery: could not start the tokio runtime: {e}");
-            return;
+            return false;
         }
     };
     for claimed in orphans.claimed {
-        rt.block_on(recover(claimed, harness));
+        all_well &= rt.block_on(recover(claimed, journals, harness));
     }
+    all_well
 }
 
-/// Runs one dead run's undo records and closes its entry, or keeps it when one failed.
-async fn recover(mut claimed: Claimed, harness: &Harness) {
+/// Where the journal of a recovered run goes: beside the experiment's own journal, named
+/// after the run, so that a later run of the experiment does not overwrite it.
+fn journal_path(journals: &Path, experiment: &str, run_id: &str) -> PathBuf {
+    journals.join(format!(
+        "{}.recovered-{run_id}.json",
+        experiment.replace("::", "__")
+    ))
+}
+
+/// Rolls back one dead run, writes its journal, and closes its entry, or keeps it when an
+/// undo failed (then `false`).
+async fn recover(claimed: Claimed, journals: &Path, harness: &Harness) -> bool {
     let header = claimed.state().header.clone();
-    let path = claimed.path().display().to_string();
-    if let Some(d) = claimed.damage() {
-        eprintln!("chaos: recovery: {path}: {d}; the records before it are recovered");
+    let entry_path = claimed.path().display().to_string();
+    let damage = claimed.damage().map(|d| d.to_string());
+    if let Some(d) = &damage {
+        eprintln!("chaos: recovery: {entry_path}: {d}; the records before it are recovered");
     }
+    let exp = registered()
+        .find(|r| r.name() == header.experiment)
+        .and_then(|r| (r.build)().ok());
     let settings = &harness.settings;
     let cx = Context::builder()
         .experiment(&header.experiment)
@@ -57,31 +80,90 @@ async fn recover(mut claimed: Claimed, harness: &Harness) {
         .credentials(harness.credentials.clone())
         .target_settings(settings.targets.clone())
         .build();
-    let ran = run_undos(&mut claimed, &cx).await;
-    let failed: Vec<String> = ran
+    let journal_path = journal_path(journals, &header.experiment, &header.run_id);
+    let recorder = JournalRecorder::new(&header.experiment);
+    let mut runner = Runner::new().sink(recorder.clone());
+    let mut deliveries = None;
+    if let Some(notifier) = &harness.notifier {
+        let sink = NotificationSink::new(
+            &recorder,
+            notifier.clone(),
+            harness.setup.channels.clone(),
+            Some(journal_path.clone()),
+        );
+        deliveries = Some(sink.deliveries());
+        runner = runner.sink(sink);
+    }
+    for extension in &harness.setup.extensions {
+        runner = runner.extension(extension.clone());
+    }
+    let (report, claimed) = runner.recover(claimed, exp.as_ref(), cx).await;
+    if let Some(d) = deliveries {
+        d.flush(settings.journal.flush_timeout);
+    }
+
+    let undos: Vec<_> = claimed
+        .state()
+        .undos
         .iter()
-        .filter_map(|u| match &u.outcome {
-            chaos_runtime::ledger::UndoOutcome::Failed(why) => {
-                Some(format!("`{}`: {why}", u.label))
-            }
-            chaos_runtime::ledger::UndoOutcome::Done => None,
+        .map(|u| {
+            json!({
+                "seq": u.seq,
+                "label": u.undo.label,
+                "kind": u.undo.kind,
+                "applied": u.applied,
+                "outcome": match &u.outcome {
+                    Some(UndoOutcome::Done) => json!("done"),
+                    Some(UndoOutcome::Failed(why)) => json!({ "failed": why }),
+                    None => json!(null),
+                },
+            })
         })
         .collect();
+    let failed = claimed.state().pending().count();
+    // `ran`, `none-declared` or `strategy-never`, as the journal's other runs say it.
+    let rollback_block = match &exp {
+        None => json!("not available: the experiment is no longer in this binary"),
+        Some(_) => json!(report.rollback_decision),
+    };
+    recorder.with(|j| {
+        j.recovered = Some(json!({
+            "at": chaos_runtime::time::rfc3339(std::time::SystemTime::now()),
+            "by": Owner::this_process(),
+            "run_id": header.run_id,
+            "owner": header.owner,
+            "started": header.started,
+            "entry": entry_path,
+            "damage": damage,
+            "undos": undos,
+            "rollback_block": rollback_block,
+        }));
+    });
+    let journal = recorder.journal();
+    if let Err(e) = journal.write_atomic(&journal_path) {
+        eprintln!("chaos: recovery: {e}");
+    }
+
     let who = format!(
         "run {} of `{}` (process {} on {}, gone)",
         header.run_id, header.experiment, header.owner.pid, header.owner.host
     );
-    if failed.is_empty() {
+    let ran = report.rollbacks.len();
+    if failed == 0 {
         if let Err(e) = claimed.finish() {
             eprintln!("chaos: recovery: {e}");
         }
-        eprintln!("chaos: recovered {who}: {} undo(s) ran", ran.len());
+        eprintln!(
+            "chaos: recovered {who}: {ran} rollback(s) ran, outcome `{}`; journal {}",
+            report.outcome,
+            journal_path.display()
+        );
+        true
     } else {
         eprintln!(
-            "chaos: recovery of {who}: {} of {} undo(s) failed, kept for the next recovery ({path}): {}",
-            failed.len(),
-            ran.len(),
-            failed.join("; ")
+            "chaos: recovery of {who}: {failed} undo(s) failed, kept for the next recovery ({entry_path}); journal {}",
+            journal_path.display()
         );
+        false
     }
 }

@@ -31,7 +31,6 @@ pub mod ledger;
 mod model;
 pub mod notify;
 pub mod outcome;
-pub mod recovery;
 pub mod redact;
 pub mod registry;
 pub mod rng;

@@ -96,6 +96,10 @@ pub struct Journal {
     /// What the notification channels delivered, and what failed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notifications: Vec<DeliveryRecord>,
+    /// For a run whose process was killed before its rollbacks: when, by which process and
+    /// how the recovery from its ledger entry ran them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovered: Option<Value>,
     #[serde(skip)]
     started: Option<SystemTime>,
     #[serde(skip)]
@@ -126,6 +130,7 @@ impl Journal {
             stopped_by: None,
             error: None,
             notifications: Vec::new(),
+            recovered: None,
             targets: Vec::new(),
             started: None,
             pending: None,

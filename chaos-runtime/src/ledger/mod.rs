@@ -51,6 +51,19 @@ pub use record::{EntryState, Header, Owner, UndoOutcome, UndoRecord, UndoState};
 use claim::Looked;
 use std::path::{Path, PathBuf};
 
+/// Where an undo's outcome is recorded: a live run's [`Entry`], or what a recovery collects
+/// for the [`Claimed`] entry it recovers.
+pub trait UndoLog: Send + Sync {
+    /// Records how the undo of record `seq` ended.
+    fn undone(&self, seq: u64, outcome: &UndoOutcome) -> Result<(), LedgerError>;
+}
+
+impl UndoLog for Entry {
+    fn undone(&self, seq: u64, outcome: &UndoOutcome) -> Result<(), LedgerError> {
+        Entry::undone(self, seq, outcome)
+    }
+}
+
 /// The extension of entry files.
 const EXTENSION: &str = "entry";
 

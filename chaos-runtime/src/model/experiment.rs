@@ -101,6 +101,24 @@ pub struct Experiment {
 }
 
 impl Experiment {
+    /// An experiment of that name with nothing in it: what a recovery runs for a killed run
+    /// whose experiment is no longer in the binary.
+    pub(crate) fn stub(name: &str) -> Experiment {
+        Experiment {
+            name: name.to_owned(),
+            title: name.to_owned(),
+            description: None,
+            tags: Vec::new(),
+            hypothesis: Hypothesis::default(),
+            rollback_strategy: RollbackStrategy::default(),
+            timeout: None,
+            concurrency: Concurrency::default(),
+            steady_state: Vec::new(),
+            method: Vec::new(),
+            rollbacks: Vec::new(),
+        }
+    }
+
     /// The experiment's name (`module::function` for macro-made ones).
     pub fn name(&self) -> &str {
         &self.name

@@ -26,6 +26,7 @@ mod flight;
 mod ledger;
 mod method;
 mod phases;
+mod recover;
 mod state;
 mod stop;
 mod tally;
@@ -187,6 +188,7 @@ impl Runner {
             controls: self.controls,
             stop: stop::StopSignal::new(),
             ledger: self.ledger,
+            recovering: false,
         };
         let report = run.execute(self.interrupt).await;
         for e in &self.extensions {

@@ -64,6 +64,22 @@ impl Run<'_> {
         let (decision, rollbacks) = self.rollbacks().await;
         self.close_ledger();
 
+        let report = self.report(started, stop, decision, rollbacks);
+        self.control(false, ControlPoint::Experiment);
+        self.bus.emit(EventKind::RunCompleted {
+            report: Arc::new(report.clone()),
+        });
+        report
+    }
+
+    /// The run's report, from what it recorded, what stopped it and its rollbacks.
+    pub(super) fn report(
+        &self,
+        started: Instant,
+        stop: Option<Stop>,
+        decision: RollbackDecision,
+        rollbacks: Vec<RollbackSummary>,
+    ) -> RunReport {
         let (outcome, findings, deviated) = {
             let st = self.state();
             (
@@ -72,12 +88,12 @@ impl Run<'_> {
                 st.tally.has(FindingKind::Deviation),
             )
         };
-        let report = RunReport {
+        RunReport {
             experiment: self.exp.name.clone(),
             outcome,
             status: outcome.status(),
             deviated,
-            seed,
+            seed: self.cx.seed(),
             findings,
             rollback_decision: decision,
             rollbacks,
@@ -85,12 +101,7 @@ impl Run<'_> {
             error: None,
             targets: self.cx.recorded_targets(),
             duration: started.elapsed(),
-        };
-        self.control(false, ControlPoint::Experiment);
-        self.bus.emit(EventKind::RunCompleted {
-            report: Arc::new(report.clone()),
-        });
-        report
+        }
     }
 
     /// The hypothesis before, the method (with sampling during) and the hypothesis after.
@@ -147,8 +158,9 @@ impl Run<'_> {
         missed
     }
 
-    /// Runs the rollbacks if the strategy and what happened call for them.
-    async fn rollbacks(&self) -> (RollbackDecision, Vec<RollbackSummary>) {
+    /// Runs the rollbacks if the strategy and what happened call for them. A recovery, which
+    /// cannot know whether the killed run deviated, runs them unless the strategy is `never`.
+    pub(super) async fn rollbacks(&self) -> (RollbackDecision, Vec<RollbackSummary>) {
         let decision = {
             let st = self.state();
             if self.exp.rollbacks.is_empty() {
@@ -159,7 +171,9 @@ impl Run<'_> {
                 match self.exp.rollback_strategy {
                     RollbackStrategy::Always => RollbackDecision::Ran,
                     RollbackStrategy::Never => RollbackDecision::StrategyNever,
-                    RollbackStrategy::Deviated if !st.tally.has(FindingKind::Deviation) => {
+                    RollbackStrategy::Deviated
+                        if !self.recovering && !st.tally.has(FindingKind::Deviation) =>
+                    {
                         RollbackDecision::NotDeviated
                     }
                     RollbackStrategy::Deviated => RollbackDecision::Ran,

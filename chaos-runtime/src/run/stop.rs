@@ -6,7 +6,8 @@ use tokio::sync::watch;
 /// What stopped a run before its phases ended.
 ///
 /// When several reasons arrive, the run keeps the one of highest precedence, in this order
-/// (lowest first): [`Stop::FailFast`], [`Stop::Timeout`], [`Stop::Control`], [`Stop::Signal`].
+/// (lowest first): [`Stop::FailFast`], [`Stop::Timeout`], [`Stop::Control`], [`Stop::Signal`],
+/// [`Stop::Killed`].
 ///
 /// ```
 /// use chaos_runtime::run::Stop;
@@ -24,6 +25,9 @@ pub enum Stop {
     Control(String),
     /// A signal (Ctrl-C, SIGTERM) or a raised [`Interrupt`](crate::interrupt::Interrupt).
     Signal,
+    /// The run's process ended before its rollbacks (`kill -9`, the OOM killer): a recovery
+    /// from the [ledger](crate::ledger) ran them.
+    Killed,
 }
 
 impl Stop {
@@ -34,6 +38,7 @@ impl Stop {
             Stop::Timeout(_) => 1,
             Stop::Control(_) => 2,
             Stop::Signal => 3,
+            Stop::Killed => 4,
         }
     }
 
@@ -55,6 +60,7 @@ impl std::fmt::Display for Stop {
             Stop::Timeout(t) => write!(f, "the experiment timeout ({})", crate::time::human(*t)),
             Stop::Control(why) => f.write_str(why),
             Stop::Signal => f.write_str("a signal"),
+            Stop::Killed => f.write_str("the end of its process, before its rollbacks (recovered)"),
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::outcome::Outcome;
 /// The first rule that applies decides (README's outcomes table gives the same order):
 ///
 /// 1. a rollback failed: `rollback-failed`;
-/// 2. a signal or a control stopped the run: `interrupted`;
+/// 2. a signal or a control stopped the run, or its process was killed: `interrupted`;
 /// 3. a variable, secret or credentials were missing: `error`;
 /// 4. the experiment timeout or a fail-fast miss stopped the run: `aborted`;
 /// 5. the steady state missed before the method: `baseline-not-met`;
@@ -28,7 +28,7 @@ use crate::outcome::Outcome;
 pub fn decide(tally: &Tally, stop: Option<&Stop>) -> Outcome {
     if tally.has(FindingKind::RollbackFailed) {
         Outcome::RollbackFailed
-    } else if matches!(stop, Some(Stop::Signal | Stop::Control(_))) {
+    } else if matches!(stop, Some(Stop::Signal | Stop::Control(_) | Stop::Killed)) {
         Outcome::Interrupted
     } else if tally.has(FindingKind::Setup) {
         Outcome::Error
@@ -85,7 +85,7 @@ mod tests {
     fn stop_alone(stop: &Stop) -> Outcome {
         match stop {
             Stop::FailFast | Stop::Timeout(_) => Outcome::Aborted,
-            Stop::Control(_) | Stop::Signal => Outcome::Interrupted,
+            Stop::Control(_) | Stop::Signal | Stop::Killed => Outcome::Interrupted,
         }
     }
 
@@ -112,6 +112,7 @@ mod tests {
             Some(Stop::Timeout(Duration::from_secs(1))),
             Some(Stop::Control("control `c`: no".into())),
             Some(Stop::Signal),
+            Some(Stop::Killed),
         ];
         let mut checked = 0;
         for mask in 0u32..(1 << FindingKind::ALL.len()) {
@@ -137,7 +138,7 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 64 * 5);
+        assert_eq!(checked, 64 * 6);
     }
 
     #[test]
@@ -170,6 +171,12 @@ mod tests {
                 Outcome::RollbackFailed,
             ),
             (&[Deviation, RollbackFailed], None, Outcome::RollbackFailed),
+            (&[], Some(Stop::Killed), Outcome::Interrupted),
+            (
+                &[RollbackFailed],
+                Some(Stop::Killed),
+                Outcome::RollbackFailed,
+            ),
         ];
         for (kinds, stop, outcome) in rows {
             assert_eq!(

@@ -141,7 +141,10 @@ impl TargetContext for crate::Context {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(super::undo::Undo::durable(
-                undo.label, kind, undo.data, durable,
+                undo.label,
+                kind,
+                undo.data,
+                durable.map(|(e, seq)| (e as std::sync::Arc<dyn crate::ledger::UndoLog>, seq)),
             ));
         Ok(intent)
     }

@@ -7,7 +7,7 @@
 //! names.
 
 use crate::error::BoxError;
-use crate::ledger::{Entry, LedgerError, UndoOutcome};
+use crate::ledger::{Entry, LedgerError, UndoLog, UndoOutcome};
 use crate::model::{Action, Activity};
 use crate::Context;
 use futures_util::future::BoxFuture;
@@ -129,7 +129,7 @@ pub(crate) async fn run_with_retries(
 pub(crate) struct Undo {
     label: String,
     run: How,
-    durable: Option<(Arc<Entry>, u64)>,
+    durable: Option<(Arc<dyn UndoLog>, u64)>,
 }
 
 /// What reverses a change: a closure, or a registered kind run on its record's data with the
@@ -154,12 +154,18 @@ impl Undo {
         }
     }
 
-    /// An undo of `kind` on `data`, recorded as number `seq` of `entry` when there is one.
+    /// This undo, its outcome going to `log` as record `seq`.
+    pub(crate) fn logged(mut self, log: Arc<dyn UndoLog>, seq: u64) -> Undo {
+        self.durable = Some((log, seq));
+        self
+    }
+
+    /// An undo of `kind` on `data`, whose outcome goes to `log` as record `seq`, if given.
     pub(crate) fn durable(
         label: String,
         kind: &'static UndoKind,
         data: Value,
-        durable: Option<(Arc<Entry>, u64)>,
+        durable: Option<(Arc<dyn UndoLog>, u64)>,
     ) -> Undo {
         Undo {
             label,

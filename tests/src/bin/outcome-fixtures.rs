@@ -361,4 +361,7 @@ async fn killed_after_a_durable_change(cx: &Context) {
             tokio::time::sleep(Duration::from_secs(30)).await
         };
     }
+    rollback! {
+        action "count rollback" { count(cx, "rollback")? };
+    }
 }

@@ -727,9 +727,93 @@ fn a_killed_runs_durable_change_is_undone_once_by_the_next_harness_start() {
                 "{}",
                 r.all_output()
             );
-            assert!(r.stderr.contains("1 undo(s) ran"), "{}", r.all_output());
+            assert!(
+                r.stderr
+                    .contains("2 rollback(s) ran, outcome `interrupted`"),
+                "{}",
+                r.all_output()
+            );
         }
         assert_eq!(r.count("restored"), 1, "the undo ran exactly once in all");
+        // `passed` counts its own rollback in the same file: only the killed run's are counted.
+        let killed_rollbacks = std::fs::read_to_string(r.count_dir.join("rollback.count"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.ends_with("killed_after_a_durable_change"))
+            .count();
+        assert_eq!(
+            killed_rollbacks, 1,
+            "the rollback block ran exactly once in all"
+        );
         assert_eq!(ledger_entries(&ledger), 0, "{}", r.all_output());
     }
+
+    // The killed run's journal, written by the recovery.
+    let recovered: Vec<_> = std::fs::read_dir(&jd)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name().is_some_and(|n| {
+                n.to_string_lossy()
+                    .starts_with("outcome_fixtures__killed_after_a_durable_change.recovered-")
+            })
+        })
+        .collect();
+    assert_eq!(recovered.len(), 1, "{recovered:?}");
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&recovered[0]).unwrap()).unwrap();
+    assert_eq!(j["outcome"], "interrupted", "{j:#}");
+    assert_eq!(j["status"], "interrupted", "{j:#}");
+    assert_eq!(
+        j["stopped_by"],
+        "the end of its process, before its rollbacks (recovered)"
+    );
+    let names: Vec<&str> = j["rollbacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["activity"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["restore the marker", "count rollback"], "{j:#}");
+    let rec = &j["recovered"];
+    assert_eq!(rec["undos"][0]["outcome"], "done", "{rec:#}");
+    assert_eq!(rec["undos"][0]["applied"], true, "{rec:#}");
+    assert_eq!(rec["rollback_block"], "ran", "{rec:#}");
+    assert!(rec["by"]["pid"].as_u64().is_some(), "{rec:#}");
+    assert_ne!(rec["by"]["pid"], rec["owner"]["pid"], "{rec:#}");
+}
+
+#[test]
+fn recovery_only_mode_rolls_back_a_killed_run_and_runs_no_trial() {
+    let tmp = tempfile::tempdir().unwrap().keep();
+    let (mut cmd, jd, _) = command(EXE, &tmp);
+    let out = cmd
+        .args(["--exact", "outcome_fixtures::killed_after_a_durable_change"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(ledger_entries(&jd.join("ledger")), 1);
+
+    let (mut cmd, jd, cd) = command(EXE, &tmp);
+    let r = result(cmd.arg("--recover").output().unwrap(), jd.clone(), cd);
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    assert!(
+        r.stderr.contains("chaos: recovered run"),
+        "{}",
+        r.all_output()
+    );
+    assert!(
+        !r.stdout.contains("running"),
+        "no trial runs: {}",
+        r.all_output()
+    );
+    assert_eq!(r.count("restored"), 1);
+    assert_eq!(ledger_entries(&jd.join("ledger")), 0);
+    // Nothing left: a second recovery does nothing and says nothing.
+    let (mut cmd, jd, cd) = command(EXE, &tmp);
+    let r = result(cmd.arg("--recover").output().unwrap(), jd, cd);
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    assert_eq!(r.stderr, "", "{}", r.all_output());
+    assert_eq!(r.count("restored"), 1);
 }
