@@ -12,13 +12,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn run(exp: Experiment) -> (RunReport, Journal) {
+    run_on(Runner::new(), exp)
+}
+
+/// Runs `exp` with `runner`, a journal recorder added, on a runtime of its own.
+fn run_on(runner: Runner, exp: Experiment) -> (RunReport, Journal) {
     let rec = JournalRecorder::new(exp.name());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let report = rt.block_on(
-        Runner::new()
+        runner
             .sink(rec.clone())
             .run(&exp, Context::builder().seed(3).build()),
     );
@@ -329,18 +334,7 @@ fn a_setup_error_seen_by_a_sampler_stops_the_method() {
 }
 
 fn run_with_ledger(exp: Experiment, ledger: &std::path::Path) -> (RunReport, Journal) {
-    let rec = JournalRecorder::new(exp.name());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let report = rt.block_on(
-        Runner::new()
-            .sink(rec.clone())
-            .ledger(ledger)
-            .run(&exp, Context::builder().seed(3).build()),
-    );
-    (report, rec.journal())
+    run_on(Runner::new().ledger(ledger), exp)
 }
 
 #[test]
