@@ -48,6 +48,8 @@ struct Mode {
     sent: AtomicU64,
     /// Chunks the writer has written (or dropped, as a toxic said).
     done: AtomicU64,
+    /// The version of the toxics (`Shared::version`) that `clear` was set for.
+    seen: AtomicU64,
 }
 
 /// Proxies `client` to `upstream` until both directions end or the connection is killed.
@@ -133,11 +135,16 @@ impl Reader {
                     }
                 }
             }
-            let direct = self.mode.clear.load(Ordering::Acquire)
-                && self.mode.done.load(Ordering::Acquire) == sent;
+            let direct = self.direct() && self.mode.done.load(Ordering::Acquire) == sent;
             if direct {
                 match self.pass().await {
                     Passed::More => continue,
+                    Passed::Hand(arrived, chunk) => {
+                        if self.hand(&mut sent, arrived, chunk).await {
+                            continue;
+                        }
+                        return;
+                    }
                     Passed::Eof => {
                         let _ = self.tx.send(Msg::Eof).await;
                         return;
@@ -161,14 +168,7 @@ impl Reader {
                     } else {
                         buf.freeze()
                     };
-                    sent += 1;
-                    self.mode.sent.store(sent, Ordering::Release);
-                    let handed = tokio::select! {
-                        biased;
-                        _ = killed(self.kill.clone()) => return,
-                        handed = self.tx.send(Msg::Data(arrived, chunk)) => handed,
-                    };
-                    if handed.is_err() {
+                    if !self.hand(&mut sent, arrived, chunk).await {
                         return;
                     }
                 }
@@ -179,6 +179,25 @@ impl Reader {
                 }
             }
         }
+    }
+
+    /// Whether this direction's data may go straight to the destination: its writer has
+    /// followed the latest toxics, and none of them acts on it.
+    fn direct(&self) -> bool {
+        let latest = self.shared.version.load(Ordering::Acquire);
+        self.mode.seen.load(Ordering::Acquire) == latest && self.mode.clear.load(Ordering::Acquire)
+    }
+
+    /// Hands a chunk to the writer; `false` when the connection ended.
+    async fn hand(&self, sent: &mut u64, arrived: Instant, chunk: Bytes) -> bool {
+        *sent += 1;
+        self.mode.sent.store(*sent, Ordering::Release);
+        let handed = tokio::select! {
+            biased;
+            _ = killed(self.kill.clone()) => return false,
+            handed = self.tx.send(Msg::Data(arrived, chunk)) => handed,
+        };
+        handed.is_ok()
     }
 
     /// Passes what the source has straight to the destination: on Linux with `splice(2)`,
@@ -196,7 +215,7 @@ impl Reader {
     async fn copy(&self) -> Passed {
         let mut buf = vec![0u8; READ_SIZE];
         loop {
-            if !self.mode.clear.load(Ordering::Acquire) {
+            if !self.direct() {
                 return Passed::More;
             }
             let n = match self.src.try_read(&mut buf) {
@@ -205,6 +224,10 @@ impl Reader {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Passed::More,
                 Err(_) => return Passed::Eof,
             };
+            if !self.direct() {
+                // The toxics changed while it read: what it read goes through them.
+                return Passed::Hand(Instant::now(), Bytes::copy_from_slice(&buf[..n]));
+            }
             if let Err(how) = self.write(&buf[..n]).await {
                 return how;
             }
@@ -239,12 +262,23 @@ impl Reader {
     #[cfg(target_os = "linux")]
     async fn splice(&self, mut pipe: super::splice::Pipe) -> Passed {
         loop {
-            if !self.mode.clear.load(Ordering::Acquire) {
+            if !self.direct() {
                 self.shared.pipes.give(pipe);
                 return Passed::More;
             }
             let next = match pipe.fill(&self.src) {
                 Ok(0) => Passed::Eof,
+                Ok(n) if !self.direct() => {
+                    // The toxics changed while it read: what it read goes through them.
+                    let arrived = Instant::now();
+                    let Ok(data) = pipe.take_out() else {
+                        self.conn.kill.send_replace(Kill::Reset);
+                        return Passed::Ended;
+                    };
+                    debug_assert_eq!(data.len(), n);
+                    self.shared.pipes.give(pipe);
+                    return Passed::Hand(arrived, data);
+                }
                 Ok(n) => {
                     self.count(n);
                     Passed::More
@@ -276,6 +310,8 @@ impl Reader {
 enum Passed {
     /// The source has nothing more for now, or a toxic now acts: read again.
     More,
+    /// A toxic acts now on what was read, which arrived then: the writer takes it.
+    Hand(Instant, Bytes),
     /// The source closed its side.
     Eof,
     /// The connection ended.
@@ -441,6 +477,7 @@ impl Writer {
         self.mode
             .clear
             .store(self.chain.is_clear(), Ordering::Release);
+        self.mode.seen.store(snapshot.version, Ordering::Release);
         if snapshot.disabled {
             self.conn.kill.send_replace(Kill::Close);
             return changed;

@@ -160,6 +160,7 @@ impl ProxyBuilder {
             http: self.http,
             seed,
             snapshot: watch::Sender::new(Arc::new(Snapshot::default())),
+            version: Default::default(),
             edit: Mutex::new(()),
             conns: Mutex::default(),
             next_conn: Mutex::new(0),

@@ -105,6 +105,32 @@ impl Pipe {
         Ok(n)
     }
 
+    /// Takes what the pipe holds out into memory, leaving it empty.
+    pub(super) fn take_out(&mut self) -> io::Result<bytes::Bytes> {
+        let mut out = vec![0u8; self.held];
+        let mut at = 0;
+        while at < out.len() {
+            // SAFETY: the read end is open; `out[at..]` is valid for writes of its length.
+            let n = unsafe {
+                libc::read(
+                    self.read.as_raw_fd(),
+                    out[at..].as_mut_ptr().cast(),
+                    out.len() - at,
+                )
+            };
+            if n <= 0 {
+                // What the pipe holds is there to read: anything else is an error.
+                return Err(match n {
+                    0 => io::ErrorKind::UnexpectedEof.into(),
+                    _ => io::Error::last_os_error(),
+                });
+            }
+            at += n as usize;
+        }
+        self.held = 0;
+        Ok(out.into())
+    }
+
     /// Moves what the pipe holds into `dst`, waiting until `dst` takes it all.
     pub(super) async fn drain(&mut self, dst: &TcpStream) -> io::Result<()> {
         while self.held > 0 {

@@ -114,6 +114,9 @@ pub(super) struct Snapshot {
     pub(super) faults: Vec<Arc<InstalledFault>>,
     /// The proxy disabled (Toxiproxy's `enabled: false`): no listener, no connections.
     pub(super) disabled: bool,
+    /// Counts the snapshots published: a connection's direct path is open only while its
+    /// writer has followed the latest one (see `Shared::version`).
+    pub(super) version: u64,
 }
 
 impl Snapshot {
@@ -146,6 +149,10 @@ pub(super) struct Shared {
     pub(super) http: bool,
     pub(super) seed: u64,
     pub(super) snapshot: watch::Sender<Arc<Snapshot>>,
+    /// The version of the latest snapshot, raised before it is published: a reader that sees
+    /// a version its writer has not followed yet hands its data to the writer, so a toxic acts
+    /// on every byte that arrives once the change returned.
+    pub(super) version: std::sync::atomic::AtomicU64,
     /// Changes to the toxics are made under this lock, one at a time.
     pub(super) edit: Mutex<()>,
     pub(super) conns: Mutex<BTreeMap<u64, Arc<Conn>>>,
@@ -254,6 +261,7 @@ impl Shared {
                 toxics,
                 faults,
                 disabled: now.disabled,
+                version: 0,
             },
         );
         Ok(r)
@@ -261,7 +269,7 @@ impl Shared {
 
     /// Publishes `next` after `now`. When that brings the proxy back up, its listener is bound
     /// again first, so that a connection made once the change returned is accepted.
-    fn publish(&self, now: &Snapshot, next: Snapshot) {
+    fn publish(&self, now: &Snapshot, mut next: Snapshot) {
         if !now.is_down() && next.is_down() {
             // Down again before the proxy's task took the listener bound for coming up.
             self.rebound
@@ -277,6 +285,9 @@ impl Shared {
                 }
             }
         }
+        next.version = now.version + 1;
+        self.version
+            .store(next.version, std::sync::atomic::Ordering::Release);
         self.snapshot.send_replace(Arc::new(next));
     }
 }
@@ -309,6 +320,7 @@ impl Shared {
                 toxics: now.toxics.clone(),
                 faults: now.faults.clone(),
                 disabled: !enabled,
+                version: 0,
             },
         );
         if !enabled {
