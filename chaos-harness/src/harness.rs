@@ -77,6 +77,14 @@ pub fn run_main(
     snapshot: fn(&str, &serde_json::Value),
     setup: Option<fn(&mut Setup)>,
 ) -> ExitCode {
+    // The guardian of another harness process (see `guardian`).
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(crate::guardian::GUARDIAN_FLAG) {
+        install_logging();
+        chaos_runtime::redact::install_panic_hook();
+        let harness = HARNESS.get_or_init(|| Harness::new(setup));
+        return crate::guardian::serve(&args[1..], harness);
+    }
     // `--recover`: recovery only, no trials (libtest's parser would refuse the flag).
     if std::env::args().skip(1).any(|a| a == RECOVER_FLAG) {
         install_logging();
@@ -250,6 +258,9 @@ fn run_experiment(
         .sink(Console::new(name, verbose))
         .interrupt(Interrupt::on_signals())
         .ledger(ledger_dir());
+    if let Some(guardian) = crate::guardian::for_this_process(&ledger_dir(), &journal_dir()) {
+        runner = runner.guardian(guardian);
+    }
     let mut deliveries = None;
     if let Some(notifier) = &harness.notifier {
         // Reads the journal `recorder` (added above) has recorded.

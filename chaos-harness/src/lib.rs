@@ -42,6 +42,7 @@
 #![warn(missing_docs)]
 
 mod exclusion;
+mod guardian;
 mod harness;
 mod paths;
 mod recovery;

@@ -11,6 +11,7 @@ use chaos_runtime::run::Runner;
 use chaos_runtime::Context;
 use serde_json::json;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 /// Recovers what runs that died left in the ledger at `dir`, writing their journals to
 /// `journals`; quick when there is nothing: a directory listing. What it did is printed to
@@ -34,20 +35,58 @@ pub(crate) fn at_start(dir: &Path, journals: &Path, harness: &Harness) -> bool {
     if orphans.claimed.is_empty() {
         return all_well;
     }
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("chaos: recovery: could not start the tokio runtime: {e}");
-            return false;
-        }
+    let Some(rt) = runtime() else {
+        return false;
     };
     for claimed in orphans.claimed {
         all_well &= rt.block_on(recover(claimed, journals, harness));
     }
     all_well
+}
+
+/// The guardian's recovery: waits for each of `entries` to be let go of by its run (closed, or
+/// its process gone), and recovers those left open. Exit code 0, or 101 when something could
+/// not be recovered.
+pub(crate) fn entries(entries: &[PathBuf], journals: &Path, harness: &Harness) -> ExitCode {
+    let mut all_well = true;
+    let mut rt = None;
+    for path in entries {
+        match Ledger::wait_for(path) {
+            Ok(None) => {}
+            Ok(Some(claimed)) => {
+                if rt.is_none() {
+                    rt = runtime();
+                }
+                let Some(rt) = &rt else {
+                    return ExitCode::from(101);
+                };
+                all_well &= rt.block_on(recover(claimed, journals, harness));
+            }
+            Err(e) => {
+                eprintln!("chaos: recovery: {e}");
+                all_well = false;
+            }
+        }
+    }
+    if all_well {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(101)
+    }
+}
+
+/// A runtime for the recoveries, or `None` (said on stderr).
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            eprintln!("chaos: recovery: could not start the tokio runtime: {e}");
+            None
+        }
+    }
 }
 
 /// Where the journal of a recovered run goes: beside the experiment's own journal, named
@@ -72,10 +111,13 @@ async fn recover(claimed: Claimed, journals: &Path, harness: &Harness) -> bool {
         .find(|r| r.name() == header.experiment)
         .and_then(|r| (r.build)().ok());
     let settings = &harness.settings;
+    // The variables the run resolved, over the settings' (a hook may have changed them).
+    let mut vars = settings.variables.clone();
+    vars.extend(header.variables.clone());
     let cx = Context::builder()
         .experiment(&header.experiment)
         .seed(header.seed)
-        .vars(settings.variables.clone())
+        .vars(vars)
         .secrets(settings.secrets.clone())
         .credentials(harness.credentials.clone())
         .target_settings(settings.targets.clone())
@@ -154,8 +196,9 @@ async fn recover(claimed: Claimed, journals: &Path, harness: &Harness) -> bool {
             eprintln!("chaos: recovery: {e}");
         }
         eprintln!(
-            "chaos: recovered {who}: {ran} rollback(s) ran, outcome `{}`; journal {}",
+            "chaos: recovered {who}: {ran} rollback(s) ran, outcome `{}`, by process {}; journal {}",
             report.outcome,
+            std::process::id(),
             journal_path.display()
         );
         true

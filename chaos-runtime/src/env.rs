@@ -15,6 +15,9 @@ pub const SETTINGS: &str = "CHAOS_SETTINGS";
 pub const JOURNAL_DIR: &str = "CHAOS_JOURNAL_DIR";
 /// Where the write-ahead ledger lives; overrides the settings file's `journal.ledger_dir`.
 pub const LEDGER_DIR: &str = "CHAOS_LEDGER_DIR";
+/// `off` (or `0`, `false`): no guardian process watches the harness's runs; a run killed
+/// mid-way is then rolled back by the next harness start, not at once.
+pub const GUARDIAN: &str = "CHAOS_GUARDIAN";
 /// How long the end of a run waits for notifications; overrides `journal.flush_timeout`.
 pub const FLUSH_TIMEOUT: &str = "CHAOS_FLUSH_TIMEOUT";
 /// `1` or `true`: every target resolves and records its selection and touches nothing.

@@ -3,10 +3,12 @@
 
 use super::error::{LedgerError, LedgerErrorKind};
 use super::file::{append, sync_dir};
+use super::guardian::{crash_point, Guardian};
 use super::record::{Header, Owner, Record, UndoOutcome, UndoRecord};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// The file name of a run's entry.
 pub(super) fn file_name(run_id: &str) -> String {
@@ -33,11 +35,23 @@ pub(super) fn file_name(run_id: &str) -> String {
 /// # std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
 pub struct Entry {
     path: PathBuf,
     dir: PathBuf,
     inner: Mutex<Inner>,
+    /// Who watches the entry from another process, once it was asked to.
+    guardian: Option<Arc<dyn Guardian>>,
+    watched: AtomicBool,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("path", &self.path)
+            .field("guarded", &self.guardian.is_some())
+            .field("watched", &self.watched.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
@@ -74,6 +88,7 @@ impl Entry {
             let _ = std::fs::remove_file(&temp);
             return Err(e);
         }
+        crash_point();
         Ok(Entry {
             path,
             dir: dir.to_owned(),
@@ -82,7 +97,31 @@ impl Entry {
                 next: 1,
                 pending: Default::default(),
             }),
+            guardian: None,
+            watched: AtomicBool::new(false),
         })
+    }
+
+    /// The entry, watched by `guardian` from the first change recorded (or from
+    /// [`Entry::watch`]).
+    pub fn guarded_by(mut self, guardian: Arc<dyn Guardian>) -> Entry {
+        self.guardian = Some(guardian);
+        self
+    }
+
+    /// Asks the entry's guardian, if it has one, to watch it now (once; later calls do
+    /// nothing). A guardian that cannot start is logged: the next recovery finds the entry.
+    pub fn watch(&self) {
+        let Some(guardian) = &self.guardian else {
+            return;
+        };
+        if self.watched.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let Err(e) = guardian.watch(&self.path) {
+            tracing::warn!(entry = %self.path.display(), error = %e,
+                "no guardian watches this run: if the process dies, the next harness start recovers it");
+        }
     }
 
     /// The entry's file.
@@ -95,12 +134,16 @@ impl Entry {
         let seq = inner.next;
         append(&mut inner.file, &self.path, &record(seq))?;
         inner.next += 1;
+        drop(inner);
+        crash_point();
         Ok(seq)
     }
 
     /// Records, durably, how to undo a change about to be made; returns the record's number.
     /// Call it before the change takes effect.
     pub fn intend(&self, undo: &UndoRecord) -> Result<u64, LedgerError> {
+        // Watched before there is anything to recover.
+        self.watch();
         let seq = self.write(|seq| Record::Intent {
             seq,
             undo: undo.clone(),

@@ -38,6 +38,7 @@ mod claim;
 mod entry;
 mod error;
 mod file;
+mod guardian;
 mod record;
 #[cfg(test)]
 mod tests;
@@ -46,6 +47,7 @@ pub use claim::Claimed;
 pub use entry::Entry;
 pub use error::{LedgerError, LedgerErrorKind};
 pub use file::Damage;
+pub use guardian::{Guardian, CRASH_AT};
 pub use record::{EntryState, Header, Owner, UndoOutcome, UndoRecord, UndoState};
 
 use claim::Looked;

@@ -69,6 +69,7 @@ pub struct Runner {
     controls: Vec<Arc<dyn Control>>,
     extensions: Vec<Arc<dyn Extension>>,
     ledger: Option<std::path::PathBuf>,
+    guardian: Option<Arc<dyn crate::ledger::Guardian>>,
 }
 
 impl Runner {
@@ -139,6 +140,43 @@ impl Runner {
         self
     }
 
+    /// Has `guardian` watch the run's [ledger](Runner::ledger) entry from another process,
+    /// so that a run killed mid-way is rolled back at once rather than at the next recovery.
+    /// It is asked when the run reaches its method with a rollback block, or before the first
+    /// change a target records.
+    ///
+    /// ```
+    /// use chaos_runtime::ledger::Guardian;
+    /// use chaos_runtime::{Action, Context, Experiment, Outcome, run::Runner};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// #[derive(Default)]
+    /// struct Count(Mutex<usize>);
+    /// impl Guardian for Count {
+    ///     fn watch(&self, _entry: &std::path::Path) -> Result<(), String> {
+    ///         *self.0.lock().unwrap() += 1;
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let dir = std::env::temp_dir().join(format!("chaos-runner-guardian-doc-{}", std::process::id()));
+    /// let exp = Experiment::builder("doc::guarded")
+    ///     .method(Action::new("act", |_cx| async { Ok(()) }))
+    ///     .rollback(Action::new("undo", |_cx| async { Ok(()) }))
+    ///     .build()?;
+    /// let count = Arc::new(Count::default());
+    /// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// let runner = Runner::new().ledger(&dir).guardian(count.clone());
+    /// let report = rt.block_on(runner.run(&exp, Context::builder().build()));
+    /// assert_eq!(report.outcome, Outcome::Passed);
+    /// assert_eq!(*count.0.lock().unwrap(), 1, "a run with a rollback block is watched");
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn guardian(mut self, guardian: Arc<dyn crate::ledger::Guardian>) -> Self {
+        self.guardian = Some(guardian);
+        self
+    }
+
     /// Runs `exp` with context `cx` and returns its report.
     ///
     /// Emits `validate-started`, applies the hooks, then `validate-completed` and the run's
@@ -188,6 +226,7 @@ impl Runner {
             controls: self.controls,
             stop: stop::StopSignal::new(),
             ledger: self.ledger,
+            guardian: self.guardian,
             recovering: false,
         };
         let report = run.execute(self.interrupt).await;

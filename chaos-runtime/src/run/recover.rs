@@ -125,6 +125,7 @@ impl Runner {
             controls: self.controls,
             stop: StopSignal::new(),
             ledger: None,
+            guardian: None,
             recovering: true,
         };
         run.stop.raise(Stop::Killed);

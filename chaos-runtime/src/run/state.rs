@@ -35,6 +35,8 @@ pub(super) struct Run<'e> {
     pub(super) stop: StopSignal,
     /// Where the run's ledger entry goes, if it keeps one.
     pub(super) ledger: Option<std::path::PathBuf>,
+    /// Who watches the run's entry from another process.
+    pub(super) guardian: Option<Arc<dyn crate::ledger::Guardian>>,
     /// Whether this is the recovery of a killed run (only its rollbacks run).
     pub(super) recovering: bool,
 }

@@ -693,7 +693,9 @@ fn a_killed_runs_durable_change_is_undone_once_by_the_next_harness_start() {
     use std::os::unix::process::ExitStatusExt;
     let tmp = tempfile::tempdir().unwrap().keep();
     let (mut cmd, jd, cd) = command(EXE, &tmp);
+    // No guardian: as if it had been killed too.
     let out = cmd
+        .env("CHAOS_GUARDIAN", "off")
         .args(["--exact", "outcome_fixtures::killed_after_a_durable_change"])
         .output()
         .unwrap();
@@ -784,11 +786,79 @@ fn a_killed_runs_durable_change_is_undone_once_by_the_next_harness_start() {
     assert_ne!(rec["by"]["pid"], rec["owner"]["pid"], "{rec:#}");
 }
 
+/// The journals a recovery wrote for `experiment` (`suite::name`) in `dir`.
+fn recovered_journals(dir: &std::path::Path, experiment: &str) -> Vec<std::path::PathBuf> {
+    let prefix = format!("{}.recovered-", experiment.replace("::", "__"));
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_guardian_rolls_back_a_killed_run_at_once() {
+    use std::os::unix::process::ExitStatusExt;
+    let tmp = tempfile::tempdir().unwrap().keep();
+    let (mut cmd, jd, cd) = command(EXE, &tmp);
+    let out = cmd
+        .args(["--exact", "outcome_fixtures::killed_after_a_durable_change"])
+        .output()
+        .unwrap();
+    let killed_at = Instant::now();
+    assert_eq!(out.status.signal(), Some(9), "{out:?}");
+    // No harness starts: the guardian alone restores the change and writes the journal.
+    let exp = "outcome_fixtures::killed_after_a_durable_change";
+    while recovered_journals(&jd, exp).is_empty() && killed_at.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let journals = recovered_journals(&jd, exp);
+    assert_eq!(
+        journals.len(),
+        1,
+        "the guardian wrote the killed run's journal"
+    );
+    let ledger = jd.join("ledger");
+    let log = std::fs::read_to_string(ledger.join("guardian.log")).unwrap_or_default();
+    assert!(log.contains("chaos: recovered run"), "{log}");
+    let restored = std::fs::read_to_string(cd.join("restored.count")).unwrap_or_default();
+    assert_eq!(restored.lines().count(), 1, "the undo ran once: {log}");
+    let j: Value = serde_json::from_str(&std::fs::read_to_string(&journals[0]).unwrap()).unwrap();
+    assert_eq!(j["outcome"], "interrupted", "{j:#}");
+    assert_eq!(j["recovered"]["undos"][0]["outcome"], "done", "{j:#}");
+    assert_eq!(j["recovered"]["rollback_block"], "ran", "{j:#}");
+    // The journal is written last: the entry is closed by then, or a moment after.
+    while ledger_entries(&ledger) > 0 && killed_at.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(ledger_entries(&ledger), 0, "{log}");
+
+    // The next harness start finds nothing left to do.
+    let (mut cmd, jd, cd) = command(EXE, &tmp);
+    let r = result(
+        cmd.args(["--exact", "outcome_fixtures::passed"])
+            .output()
+            .unwrap(),
+        jd,
+        cd,
+    );
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    assert!(!r.stderr.contains("recovered"), "{}", r.all_output());
+    assert_eq!(r.count("restored"), 1);
+}
+
 #[test]
 fn recovery_only_mode_rolls_back_a_killed_run_and_runs_no_trial() {
     let tmp = tempfile::tempdir().unwrap().keep();
     let (mut cmd, jd, _) = command(EXE, &tmp);
     let out = cmd
+        .env("CHAOS_GUARDIAN", "off")
         .args(["--exact", "outcome_fixtures::killed_after_a_durable_change"])
         .output()
         .unwrap();
