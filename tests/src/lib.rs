@@ -16,7 +16,8 @@ pub fn count(cx: &chaos_harness::Context, what: &str) -> Result<(), chaos_harnes
         .create(true)
         .append(true)
         .open(Path::new(&dir).join(format!("{what}.count")))?;
-    writeln!(f, "{}", cx.experiment())?;
+    // One write: appends of processes running at once never interleave.
+    f.write_all(format!("{}\n", cx.experiment()).as_bytes())?;
     Ok(())
 }
 

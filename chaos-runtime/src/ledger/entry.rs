@@ -65,10 +65,26 @@ struct Inner {
 impl Entry {
     /// Writes `header` to a new entry in `dir`: under a temporary name first, locked, synced,
     /// then renamed, so that no one sees an entry without its header or takes it for dead.
-    pub(super) fn create(dir: &Path, header: &Header) -> Result<Entry, LedgerError> {
+    /// With `guardian`, the entry is watched by it from its first change; with `watch_now`
+    /// too, the guardian is asked before the entry exists, so that a process killed right
+    /// after writing it is recovered at once.
+    pub(super) fn create(
+        dir: &Path,
+        header: &Header,
+        guardian: Option<Arc<dyn Guardian>>,
+        watch_now: bool,
+    ) -> Result<Entry, LedgerError> {
         let name = file_name(&header.run_id);
         let temp = dir.join(format!(".{name}.new"));
         let path = dir.join(name);
+        let mut watched = false;
+        if let (Some(g), true) = (&guardian, watch_now) {
+            watched = true;
+            if let Err(e) = g.watch(&path) {
+                tracing::warn!(entry = %path.display(), error = %e,
+                    "no guardian watches this run: if the process dies, the next harness start recovers it");
+            }
+        }
         let create = |e| LedgerError::new(&temp, LedgerErrorKind::Create(e));
         let mut file = OpenOptions::new()
             .read(true)
@@ -97,21 +113,14 @@ impl Entry {
                 next: 1,
                 pending: Default::default(),
             }),
-            guardian: None,
-            watched: AtomicBool::new(false),
+            guardian,
+            watched: AtomicBool::new(watched),
         })
-    }
-
-    /// The entry, watched by `guardian` from the first change recorded (or from
-    /// [`Entry::watch`]).
-    pub fn guarded_by(mut self, guardian: Arc<dyn Guardian>) -> Entry {
-        self.guardian = Some(guardian);
-        self
     }
 
     /// Asks the entry's guardian, if it has one, to watch it now (once; later calls do
     /// nothing). A guardian that cannot start is logged: the next recovery finds the entry.
-    pub fn watch(&self) {
+    fn watch(&self) {
         let Some(guardian) = &self.guardian else {
             return;
         };
@@ -147,9 +156,24 @@ impl Entry {
         let seq = self.write(|seq| Record::Intent {
             seq,
             undo: undo.clone(),
+            standby: false,
         })?;
         self.lock().pending.insert(seq);
         Ok(seq)
+    }
+
+    /// Records, durably, how to undo a change about to be made, for a recovery only: while
+    /// the run lives, its own rollback block undoes it (a rollback helper such as
+    /// `k8s::restore_scales`, which then marks it [undone](Entry::undone)). A run that ends
+    /// without undoing it closes its entry all the same; a run that dies leaves it to the
+    /// recovery. Returns the record's number.
+    pub fn standby(&self, undo: &UndoRecord) -> Result<u64, LedgerError> {
+        self.watch();
+        self.write(|seq| Record::Intent {
+            seq,
+            undo: undo.clone(),
+            standby: true,
+        })
     }
 
     /// Whether an undo recorded here has not ended `Done` (it failed, or has not run): the

@@ -102,7 +102,19 @@ impl Ledger {
     /// Writes a new entry for the run `header` describes, durably, and locks it for this
     /// process. An error here means no change may be made: there would be no record of it.
     pub fn begin(&self, header: &Header) -> Result<Entry, LedgerError> {
-        Entry::create(&self.dir, header)
+        Entry::create(&self.dir, header, None, false)
+    }
+
+    /// Like [`Ledger::begin`], with `guardian` watching the entry from another process: from
+    /// before the entry exists when `now` (a run with a rollback block to recover), else from
+    /// the first change recorded.
+    pub fn begin_guarded(
+        &self,
+        header: &Header,
+        guardian: std::sync::Arc<dyn Guardian>,
+        now: bool,
+    ) -> Result<Entry, LedgerError> {
+        Entry::create(&self.dir, header, Some(guardian), now)
     }
 
     /// Every entry whose owner is gone, each locked for this process's recovery. Entries that

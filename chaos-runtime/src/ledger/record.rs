@@ -166,6 +166,9 @@ pub(super) enum Record {
     Intent {
         seq: u64,
         undo: UndoRecord,
+        /// Undone by the run's own rollback block while the run lives; by a recovery only.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        standby: bool,
     },
     Applied {
         seq: u64,
@@ -204,6 +207,9 @@ pub struct UndoState {
     pub applied: bool,
     /// The last outcome recorded for its undo, if it ran.
     pub outcome: Option<UndoOutcome>,
+    /// A record for recovery only: while the run lived, its own rollback block was to undo
+    /// the change (see [`Entry::standby`](super::Entry::standby)).
+    pub standby: bool,
 }
 
 impl UndoState {
@@ -228,11 +234,12 @@ impl EntryState {
         for record in records {
             match record {
                 Record::Header(_) => {}
-                Record::Intent { seq, undo } => state.undos.push(UndoState {
+                Record::Intent { seq, undo, standby } => state.undos.push(UndoState {
                     seq,
                     undo,
                     applied: false,
                     outcome: None,
+                    standby,
                 }),
                 Record::Applied { seq } => {
                     if let Some(u) = state.undos.iter_mut().find(|u| u.seq == seq) {

@@ -19,16 +19,15 @@ impl Run<'_> {
         };
         let mut header = Header::new(self.exp.name.clone(), self.cx.seed());
         header.variables = self.cx.vars().clone();
-        match Ledger::open(dir.clone()).and_then(|l| l.begin(&header)) {
-            Ok(mut entry) => {
+        // A rollback block is there to recover from the method's start.
+        let now = !self.exp.rollbacks().is_empty();
+        let begun = Ledger::open(dir.clone()).and_then(|l| match &self.guardian {
+            Some(g) => l.begin_guarded(&header, g.clone(), now),
+            None => l.begin(&header),
+        });
+        match begun {
+            Ok(entry) => {
                 tracing::debug!(entry = %entry.path().display(), "ledger entry written");
-                if let Some(g) = &self.guardian {
-                    entry = entry.guarded_by(g.clone());
-                    if !self.exp.rollbacks().is_empty() {
-                        // The rollback block is there to recover from the method's start.
-                        entry.watch();
-                    }
-                }
                 let entry = std::sync::Arc::new(entry);
                 self.cx.set_ledger_entry(Some(entry.clone()));
                 self.state().ledger_entry = Some(entry);

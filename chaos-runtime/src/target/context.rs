@@ -95,6 +95,45 @@ pub trait TargetContext: sealed::Sealed {
     /// # std::fs::remove_dir_all(&dir).unwrap();
     /// ```
     fn intend(&self, undo: crate::ledger::UndoRecord) -> Result<super::Intent, super::IntendError>;
+
+    /// Records how to undo a change before making it, for a recovery only: durably in the
+    /// run's [ledger](crate::ledger) (when the runner keeps one), but not run with this run's
+    /// rollbacks, because the experiment's own rollback block undoes it (through a rollback
+    /// helper such as `k8s::restore_scales`, which calls [`Intent::undone`](super::Intent::undone)).
+    /// If the run dies first, a recovery runs it from the record. An error means the change
+    /// must not be made.
+    ///
+    /// ```
+    /// use chaos_runtime::ledger::UndoRecord;
+    /// use chaos_runtime::target::TargetContext;
+    /// use chaos_runtime::{Action, Context, Experiment, Outcome, run::Runner};
+    /// use serde_json::{json, Value};
+    ///
+    /// fn unlock(_data: Value, _cx: Context)
+    ///     -> futures_util::future::BoxFuture<'static, Result<Value, chaos_runtime::BoxError>> {
+    ///     Box::pin(async { Ok(json!("unlocked")) })
+    /// }
+    /// chaos_runtime::undo_kind!("doc.unlock", unlock);
+    ///
+    /// let exp = Experiment::builder("doc::standby")
+    ///     .method(Action::new("lock the door", |cx: Context| async move {
+    ///         let intent = cx.standby(UndoRecord::new("doc.unlock", "unlock the door", json!({})))?;
+    ///         // ... lock it ...
+    ///         intent.applied()?;
+    ///         Ok(())
+    ///     }))
+    ///     .build()
+    ///     .unwrap();
+    /// let dir = std::env::temp_dir().join(format!("chaos-standby-doc-{}", std::process::id()));
+    /// let rt = tokio::runtime::Runtime::new().unwrap();
+    /// let report = rt.block_on(Runner::new().ledger(&dir).run(&exp, Context::builder().build()));
+    /// assert_eq!(report.outcome, Outcome::Passed);
+    /// assert!(report.rollbacks.is_empty(), "the run's own rollbacks were to undo it");
+    /// assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "the entry was closed");
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    fn standby(&self, undo: crate::ledger::UndoRecord)
+        -> Result<super::Intent, super::IntendError>;
 }
 
 mod sealed {
@@ -147,6 +186,22 @@ impl TargetContext for crate::Context {
                 durable.map(|(e, seq)| (e as std::sync::Arc<dyn crate::ledger::UndoLog>, seq)),
             ));
         Ok(intent)
+    }
+
+    fn standby(
+        &self,
+        undo: crate::ledger::UndoRecord,
+    ) -> Result<super::Intent, super::IntendError> {
+        super::undo::undo_kind(&undo.kind)
+            .ok_or_else(|| super::IntendError::UnknownKind(undo.kind.clone()))?;
+        let durable = match self.ledger_entry() {
+            Some(entry) => {
+                let seq = entry.standby(&undo)?;
+                Some((entry, seq))
+            }
+            None => None,
+        };
+        Ok(super::undo::Intent::new(durable))
     }
 
     fn target_settings(&self, name: &str) -> Option<&toml::Value> {

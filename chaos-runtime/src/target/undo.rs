@@ -67,7 +67,7 @@ macro_rules! undo_kind {
 
 /// What [`TargetContext::intend`](super::TargetContext::intend) returns: mark the change
 /// applied once it took effect.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[must_use = "mark the change applied once it took effect"]
 pub struct Intent {
     durable: Option<(Arc<Entry>, u64)>,
@@ -83,6 +83,16 @@ impl Intent {
     pub fn applied(&self) -> Result<(), LedgerError> {
         match &self.durable {
             Some((entry, seq)) => entry.applied(*seq),
+            None => Ok(()),
+        }
+    }
+
+    /// Records, durably, that the change was undone by the run itself (a rollback helper
+    /// that restored a [standby](super::TargetContext::standby) record's change), so that no
+    /// recovery undoes it again. Without a ledger it does nothing.
+    pub fn undone(&self) -> Result<(), LedgerError> {
+        match &self.durable {
+            Some((entry, seq)) => entry.undone(*seq, &UndoOutcome::Done),
             None => Ok(()),
         }
     }

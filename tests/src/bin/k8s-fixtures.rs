@@ -44,3 +44,77 @@ async fn count_markers(cx: &Context) {
         probe "marker pods" { k8s::pods(cx, "demo").labeled("app=marker").count().await? };
     }
 }
+
+/// The crash-point sweep's experiments (`tests/tests/e2e/crash_sweep.rs`), run against a
+/// simulated cluster the test serves (`K8S_FIXTURES_NO_FALLBACK=1` and a settings file), so
+/// that it outlives the harness the sweep kills.
+mod sweep {
+    use chaos_harness::prelude::*;
+    use std::io::Write;
+    use std::time::Duration;
+
+    /// Appends `line` to `<CHAOS_COUNT_DIR>/<file>`.
+    fn note(cx: &Context, file: &str, line: &str) -> Result<(), BoxError> {
+        let path = format!("{}/{file}", cx.var("CHAOS_COUNT_DIR")?);
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        writeln!(f, "{line}")?;
+        Ok(())
+    }
+
+    /// A change only the rollback block undoes: `state` says `changed` until it runs.
+    #[experiment(title = "sweep: a process-level rollback block", timeout = 30s)]
+    async fn rollback_block(cx: &Context) {
+        method! {
+            action "change the state file" {
+                std::fs::write(format!("{}/state", cx.var("CHAOS_COUNT_DIR")?), "changed")?
+            };
+        }
+        rollback! {
+            action "restore the state file" {
+                std::fs::write(format!("{}/state", cx.var("CHAOS_COUNT_DIR")?), "restored")?;
+                note(cx, "rollback.count", "rollback_block")?
+            };
+        }
+    }
+
+    /// `web` scaled from 3 to 1; the rollback block restores it.
+    #[experiment(title = "sweep: scale a deployment", timeout = 30s)]
+    async fn scale(cx: &Context) {
+        method! {
+            action "scale web to 1" { k8s::deployment(cx, "demo", "web").scale(1).await? };
+        }
+        rollback! {
+            action "restore the scales" { k8s::restore_scales(cx).await? };
+        }
+    }
+
+    /// `node-2` cordoned; the rollback block uncordons it.
+    #[experiment(title = "sweep: cordon a node", timeout = 30s)]
+    async fn cordon(cx: &Context) {
+        method! {
+            action "cordon node-2" { k8s::node(cx, "node-2").cordon(Select::all()).await? };
+        }
+        rollback! {
+            action "uncordon what was cordoned" { k8s::uncordon_cordoned(cx).await? };
+        }
+    }
+
+    /// One `web` pod terminated; the rollback block waits until all three are ready again.
+    #[experiment(title = "sweep: terminate a pod", timeout = 30s)]
+    async fn terminate(cx: &Context) {
+        method! {
+            action "terminate one web pod" {
+                k8s::pods(cx, "demo").labeled("app=web").force().terminate(Select::count(1)).await?
+            };
+        }
+        rollback! {
+            action "wait for the web pods" {
+                note(cx, "rollback.count", "terminate")?;
+                k8s::pods(cx, "demo").labeled("app=web").wait_ready(3, Duration::from_secs(20)).await?
+            };
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! runs every test in its own process, so the modules cannot disturb each other.
 
 #[cfg(feature = "aws")]
+mod crash_sweep;
 mod ec2;
 #[cfg(feature = "aws")]
 mod ec2_examples;

@@ -887,3 +887,57 @@ fn recovery_only_mode_rolls_back_a_killed_run_and_runs_no_trial() {
     assert_eq!(r.stderr, "", "{}", r.all_output());
     assert_eq!(r.count("restored"), 1);
 }
+
+#[test]
+fn sixteen_harnesses_starting_at_once_recover_sixteen_dead_runs_once_each() {
+    let tmp = tempfile::tempdir().unwrap().keep();
+    let exp = "outcome_fixtures::killed_after_a_durable_change";
+    let (_, jd, cd) = command(EXE, &tmp);
+    // 16 dead runs' entries, as 16 killed harnesses leave them (a harness started to make
+    // one would recover the others first): a header and a change recorded, then the owner's
+    // lock let go.
+    let ledger = chaos_harness::ledger::Ledger::open(jd.join("ledger")).unwrap();
+    for seed in 0..16 {
+        let entry = ledger
+            .begin(&chaos_harness::ledger::Header::new(exp, seed))
+            .unwrap();
+        let record = chaos_harness::ledger::UndoRecord::new(
+            "fixture.restore",
+            "restore the marker",
+            serde_json::json!({ "path": cd.join("restored.count") }),
+        );
+        let seq = entry.intend(&record).unwrap();
+        entry.applied(seq).unwrap();
+    }
+    assert_eq!(ledger_entries(&jd.join("ledger")), 16);
+    // 16 processes at once, as nextest starts them: each entry is claimed by one.
+    let children: Vec<_> = (0..16)
+        .map(|_| {
+            let (mut cmd, _, _) = command(EXE, &tmp);
+            cmd.arg("--recover")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut recovered = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        recovered += stderr.matches("chaos: recovered run").count();
+    }
+    assert_eq!(recovered, 16, "each dead run recovered once");
+    assert_eq!(ledger_entries(&jd.join("ledger")), 0);
+    assert_eq!(recovered_journals(&jd, exp).len(), 16);
+    let lines = |f: &str| {
+        std::fs::read_to_string(cd.join(f))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.is_empty())
+            .count()
+    };
+    assert_eq!(lines("restored.count"), 16, "every undo ran once");
+    assert_eq!(lines("rollback.count"), 16, "every rollback block ran once");
+}

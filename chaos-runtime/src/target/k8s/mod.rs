@@ -109,6 +109,15 @@ pub enum K8sError {
         /// The first failure.
         first: Box<K8sError>,
     },
+    /// The undo of a change could not be recorded in the run's ledger: the change was not
+    /// made.
+    #[error("{operation}: not done, its undo could not be recorded: {source}")]
+    Ledger {
+        /// What was to be done.
+        operation: String,
+        /// Why the record could not be written.
+        source: crate::target::IntendError,
+    },
     /// A wait ran out of time.
     #[error("{what} did not hold within {}: {last}", crate::time::human(*timeout))]
     WaitTimeout {

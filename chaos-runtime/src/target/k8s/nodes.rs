@@ -4,8 +4,9 @@ use super::pod_info::PodInfo;
 use super::pods::{touch_pods, IN_FLIGHT};
 use super::{cluster, events, list_all, wait_until, ActionReport, Cluster, K8sError, POLL};
 use crate::context::Context;
-use crate::target::TargetContext;
+use crate::ledger::UndoRecord;
 use crate::target::{glob, Select, Selection};
+use crate::target::{touches_nothing, Intent, TargetContext};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, DeleteParams, ListParams};
 use serde::Serialize;
@@ -84,9 +85,43 @@ pub fn node<'a>(cx: &'a Context, name: &str) -> Nodes<'a> {
     nodes(cx).name_matches(name)
 }
 
-/// The nodes this run cordoned (or drained), for [`uncordon_cordoned`].
+/// The nodes this run cordoned (or drained), for [`uncordon_cordoned`], each with its
+/// standby record in the ledger.
 #[derive(Default)]
-struct Cordoned(Vec<String>);
+struct Cordoned(Vec<(String, Option<Intent>)>);
+
+/// The undo kind of a cordon: `{"node"}`, the node to uncordon.
+const UNDO_CORDON: &str = "k8s.uncordon";
+
+/// A recovery's undo of a cordon (or a drain): the node schedulable again.
+fn undo_cordon(
+    data: serde_json::Value,
+    cx: Context,
+) -> futures_util::future::BoxFuture<'static, Result<serde_json::Value, crate::BoxError>> {
+    Box::pin(async move {
+        let Some(node) = data["node"].as_str() else {
+            return Err(format!("a `{UNDO_CORDON}` record needs a node: {data}").into());
+        };
+        let c = cluster(&cx).await?;
+        if touches_nothing("uncordon", &[node.to_owned()], c.settings().dry_run).is_some() {
+            return Ok(json!({ "node": node, "dry_run": true }));
+        }
+        let undone = set_unschedulable(&cx, &c, node, false).await?;
+        events::action(
+            &cx,
+            &c,
+            c.namespace(),
+            events::Regarding::nodes([node].into_iter()),
+            "ChaosNodeUncordoned",
+            "uncordon",
+            format!("uncordoned node {node}, cordoned by a run that died"),
+        )
+        .await;
+        mark_undone(undone);
+        Ok(json!({ "node": node, "uncordoned": true }))
+    })
+}
+crate::undo_kind!(UNDO_CORDON, undo_cordon);
 
 impl<'a> Nodes<'a> {
     /// Adds a label selector; several are ANDed.
@@ -203,11 +238,15 @@ impl<'a> Nodes<'a> {
         if let Some(r) = done {
             return Ok(r);
         }
+        let mut undone = Vec::new();
         for n in &chosen {
-            set_unschedulable(self.cx, &c, &n.name, false).await?;
+            undone.extend(set_unschedulable(self.cx, &c, &n.name, false).await?);
         }
-        self.report(&c, "uncordon", "ChaosNodeUncordoned", &chosen)
-            .await
+        let report = self
+            .report(&c, "uncordon", "ChaosNodeUncordoned", &chosen)
+            .await;
+        mark_undone(undone);
+        report
     }
 
     /// Drains the chosen nodes as `kubectl drain --ignore-daemonsets` does: cordons them,
@@ -322,29 +361,64 @@ impl<'a> Nodes<'a> {
     }
 }
 
+/// Cordons or uncordons node `name`. An uncordon returns the ledger records of this run's
+/// cordons it undid, for the caller to mark undone once it has said so (its Event).
 async fn set_unschedulable(
     cx: &Context,
     c: &Cluster,
     name: &str,
     cordon: bool,
-) -> Result<(), K8sError> {
+) -> Result<Vec<Intent>, K8sError> {
     let api: Api<Node> = Api::all(c.client().clone());
     if cordon {
         // Remembered before the call (a node already cordoned is not: the caller skips it),
-        // so a rollback uncordons it even when the call timed out after the server applied it.
-        cx.with_stash(|s: &mut Cordoned| {
-            if !s.0.iter().any(|n| n == name) {
-                s.0.push(name.to_owned());
-            }
-        });
+        // so a rollback uncordons it even when the call timed out after the server applied
+        // it; and recorded in the ledger, so that a recovery uncordons it if the run dies.
+        let known = cx.with_stash(|s: &mut Cordoned| s.0.iter().any(|(n, _)| n == name));
+        let intent = if known {
+            None
+        } else {
+            let record = UndoRecord::new(
+                UNDO_CORDON,
+                format!("uncordon node {name}"),
+                json!({ "node": name }),
+            );
+            let intent = cx.standby(record).map_err(|source| K8sError::Ledger {
+                operation: format!("cordon node {name}"),
+                source,
+            })?;
+            cx.with_stash(|s: &mut Cordoned| s.0.push((name.to_owned(), Some(intent.clone()))));
+            Some(intent)
+        };
         c.call(&format!("cordon node {name}"), || api.cordon(name))
             .await?;
+        if let Some(intent) = intent {
+            if let Err(e) = intent.applied() {
+                tracing::warn!(error = %e, "the cordon is made; its ledger record is not marked applied");
+            }
+        }
     } else {
         c.call(&format!("uncordon node {name}"), || api.uncordon(name))
             .await?;
-        cx.with_stash(|s: &mut Cordoned| s.0.retain(|n| n != name));
+        let forgotten: Vec<(String, Option<Intent>)> = cx.with_stash(|s: &mut Cordoned| {
+            let (gone, kept) = std::mem::take(&mut s.0)
+                .into_iter()
+                .partition(|(n, _)| n == name);
+            s.0 = kept;
+            gone
+        });
+        return Ok(forgotten.into_iter().filter_map(|(_, i)| i).collect());
     }
-    Ok(())
+    Ok(Vec::new())
+}
+
+/// Marks the ledger records of undone cordons undone, so that no recovery undoes them again.
+fn mark_undone(intents: Vec<Intent>) {
+    for intent in intents {
+        if let Err(e) = intent.undone() {
+            tracing::warn!(error = %e, "the node is uncordoned; its ledger record is not marked undone, so a recovery would uncordon it again");
+        }
+    }
 }
 
 /// The pods on `node` a drain evicts: not DaemonSet-owned, not mirror pods, not already
@@ -380,14 +454,16 @@ async fn evictable_pods(c: &Cluster, node: &str) -> Result<Vec<PodInfo>, K8sErro
 /// was; a node that was already cordoned before the run is left as it was). Returns their
 /// names.
 pub async fn uncordon_cordoned(cx: &Context) -> Result<Vec<String>, K8sError> {
-    let names = cx.with_stash(|s: &mut Cordoned| s.0.clone());
+    let names: Vec<String> =
+        cx.with_stash(|s: &mut Cordoned| s.0.iter().map(|(n, _)| n.clone()).collect());
     if names.is_empty() {
         return Ok(names);
     }
     let c = cluster(cx).await?;
+    let mut undone = Vec::new();
     for n in &names {
         // Forgets each node once uncordoned: a failed rollback can be run again.
-        set_unschedulable(cx, &c, n, false).await?;
+        undone.extend(set_unschedulable(cx, &c, n, false).await?);
     }
     events::action(
         cx,
@@ -399,6 +475,7 @@ pub async fn uncordon_cordoned(cx: &Context) -> Result<Vec<String>, K8sError> {
         format!("uncordoned node(s) this run cordoned: {}", names.join(", ")),
     )
     .await;
+    mark_undone(undone);
     Ok(names)
 }
 

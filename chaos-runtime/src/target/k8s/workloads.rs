@@ -3,8 +3,9 @@
 
 use super::{cluster, events, wait_until, Cluster, K8sError, POLL};
 use crate::context::Context;
+use crate::ledger::UndoRecord;
 use crate::target::touches_nothing;
-use crate::target::TargetContext;
+use crate::target::{Intent, TargetContext};
 use k8s_openapi::api::apps::v1::Deployment as K8sDeployment;
 use kube::api::{Api, Patch, PatchParams};
 use serde::Serialize;
@@ -82,9 +83,36 @@ pub struct ScaleReport {
 }
 
 /// The replica counts this run's scales found, for [`restore_scales`]: the first one per
-/// deployment.
+/// deployment, with its standby record in the ledger.
 #[derive(Default)]
-struct Scaled(BTreeMap<(String, String), i32>);
+struct Scaled(BTreeMap<(String, String), (i32, Option<Intent>)>);
+
+/// The undo kind of a scale: `{"namespace", "name", "replicas"}`, the count to restore.
+const UNDO_SCALE: &str = "k8s.scale";
+
+/// A recovery's undo of a scale: the deployment back to the replica count it had.
+fn undo_scale(
+    data: serde_json::Value,
+    cx: Context,
+) -> futures_util::future::BoxFuture<'static, Result<serde_json::Value, crate::BoxError>> {
+    Box::pin(async move {
+        let (Some(ns), Some(name), Some(replicas)) = (
+            data["namespace"].as_str(),
+            data["name"].as_str(),
+            data["replicas"]
+                .as_i64()
+                .and_then(|r| i32::try_from(r).ok()),
+        ) else {
+            return Err(format!(
+                "a `{UNDO_SCALE}` record needs namespace, name and replicas: {data}"
+            )
+            .into());
+        };
+        let report = restore(&cx, ns, name, replicas).await?;
+        Ok(serde_json::to_value(report)?)
+    })
+}
+crate::undo_kind!(UNDO_SCALE, undo_scale);
 
 impl<'a> Deployment<'a> {
     async fn target(&self) -> Result<(Cluster, String, Api<K8sDeployment>), K8sError> {
@@ -199,12 +227,35 @@ impl<'a> Deployment<'a> {
             return Ok(report);
         }
         // Remembered before the call: if it times out after the server applied it, the
-        // rollback still knows what to restore.
-        self.cx.with_stash(|s: &mut Scaled| {
-            s.0.entry((ns.clone(), self.name.clone()))
-                .or_insert(previous);
-        });
+        // rollback still knows what to restore; and recorded in the ledger, so that a recovery
+        // knows it if the run dies.
+        let key = (ns.clone(), self.name.clone());
+        let first = self.cx.with_stash(|s: &mut Scaled| !s.0.contains_key(&key));
+        let intent = if first {
+            let record = UndoRecord::new(
+                UNDO_SCALE,
+                format!(
+                    "restore deployment {} to {previous} replica(s)",
+                    report.deployment
+                ),
+                json!({ "namespace": ns, "name": self.name, "replicas": previous }),
+            );
+            let intent = self.cx.standby(record).map_err(|source| K8sError::Ledger {
+                operation: format!("scale deployment {}", report.deployment),
+                source,
+            })?;
+            self.cx
+                .with_stash(|s: &mut Scaled| s.0.insert(key, (previous, Some(intent.clone()))));
+            Some(intent)
+        } else {
+            None
+        };
         self.set_replicas(&c, &ns, &api, replicas).await?;
+        if let Some(intent) = intent {
+            if let Err(e) = intent.applied() {
+                tracing::warn!(error = %e, "the scale is made; its ledger record is not marked applied");
+            }
+        }
         events::action(
             self.cx,
             &c,
@@ -283,32 +334,62 @@ impl<'a> Deployment<'a> {
 pub async fn restore_scales(cx: &Context) -> Result<Vec<ScaleReport>, K8sError> {
     let scaled = cx.with_stash(|s: &mut Scaled| s.0.clone());
     let mut out = Vec::new();
-    for ((ns, name), replicas) in scaled {
-        let d = deployment(cx, &ns, &name);
-        let (c, ns, api) = d.target().await?;
-        let now = d.fetch(&c, &ns, &api).await?;
-        let previous = now.spec.replicas.unwrap_or(1);
-        d.set_replicas(&c, &ns, &api, replicas).await?;
+    for ((ns, name), (replicas, intent)) in scaled {
+        out.push(restore(cx, &ns, &name, replicas).await?);
         // Forgotten only once restored: a failed rollback can be run again.
         cx.with_stash(|s: &mut Scaled| s.0.remove(&(ns.clone(), name.clone())));
-        events::action(
-            cx,
-            &c,
-            &ns,
-            events::Regarding::deployment(&ns, &name, now.metadata.uid.as_deref()),
-            "ChaosDeploymentRestored",
-            "scale",
-            format!("restored deployment {ns}/{name} from {previous} to {replicas} replica(s)"),
-        )
-        .await;
-        out.push(ScaleReport {
-            deployment: format!("{ns}/{name}"),
-            previous,
-            replicas,
-            dry_run: false,
-        });
+        if let Some(intent) = intent {
+            if let Err(e) = intent.undone() {
+                tracing::warn!(error = %e, "the scale is restored; its ledger record is not marked undone, so a recovery would restore it again");
+            }
+        }
     }
     Ok(out)
+}
+
+/// Sets deployment `ns`/`name` back to `replicas` (idempotent), with its Event.
+async fn restore(
+    cx: &Context,
+    ns: &str,
+    name: &str,
+    replicas: i32,
+) -> Result<ScaleReport, K8sError> {
+    let d = deployment(cx, ns, name);
+    let (c, ns, api) = d.target().await?;
+    let deployment = format!("{ns}/{name}");
+    if touches_nothing(
+        "scale",
+        std::slice::from_ref(&deployment),
+        c.settings().dry_run,
+    )
+    .is_some()
+    {
+        return Ok(ScaleReport {
+            deployment,
+            previous: replicas,
+            replicas,
+            dry_run: true,
+        });
+    }
+    let now = d.fetch(&c, &ns, &api).await?;
+    let previous = now.spec.replicas.unwrap_or(1);
+    d.set_replicas(&c, &ns, &api, replicas).await?;
+    events::action(
+        cx,
+        &c,
+        &ns,
+        events::Regarding::deployment(&ns, name, now.metadata.uid.as_deref()),
+        "ChaosDeploymentRestored",
+        "scale",
+        format!("restored deployment {ns}/{name} from {previous} to {replicas} replica(s)"),
+    )
+    .await;
+    Ok(ScaleReport {
+        deployment,
+        previous,
+        replicas,
+        dry_run: false,
+    })
 }
 
 fn state_of(d: &K8sDeployment) -> DeploymentState {

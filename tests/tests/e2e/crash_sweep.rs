@@ -1,0 +1,355 @@
+//! The crash-point sweep: every kind of effect a run makes (a process-level rollback block;
+//! Kubernetes scale, cordon and terminate on a simulated cluster the test serves), with the
+//! harness killed by SIGKILL right after each record it makes durable (`CHAOS_CRASH_AT=N`, the
+//! `crash-points` feature), from the entry's header to its close; then killed from outside
+//! while a run is under way. After each kill: the guardian (or, with `CHAOS_GUARDIAN=off`, as
+//! if it had been killed too, the next harness start) restored the state; every undo ran once
+//! in all; a second recovery changes nothing; the killed run's journal says what happened.
+//! And 16 harness processes starting at once over 16 dead entries recover each once.
+
+use chaos_tests::{command, result, RunResult};
+use kube_sim::{Sim, SimConfig};
+use serde_json::Value;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const EXE: &str = env!("CARGO_BIN_EXE_k8s-fixtures");
+
+/// A cluster that outlives the harnesses the sweep kills, and the settings that reach it.
+struct Cluster {
+    sim: Sim,
+    settings: PathBuf,
+}
+
+fn cluster(dir: &Path) -> Cluster {
+    let sim = Sim::start(SimConfig {
+        replace_delay: Duration::from_millis(50),
+        ready_delay: Duration::from_millis(50),
+        max_termination: Duration::from_millis(50),
+    })
+    .expect("the simulated cluster starts");
+    sim.seed_demo();
+    let kubeconfig = dir.join("kubeconfig");
+    sim.write_kubeconfig(&kubeconfig, "demo")
+        .expect("kubeconfig written");
+    let settings = dir.join("chaos.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "[targets.k8s]\nkubeconfig = {:?}\n",
+            kubeconfig.display().to_string()
+        ),
+    )
+    .expect("settings written");
+    Cluster { sim, settings }
+}
+
+/// One kind of effect: its experiment, whether the cluster and files are as before the run,
+/// and how many times its undo ran (from the Events it writes, or the count file).
+struct Effect {
+    experiment: &'static str,
+    /// `Ok` when the state is restored, else what is not.
+    restored: fn(&Cluster, &Path) -> Result<(), String>,
+    /// (changes made, undos run) so far, from the cluster's Events or the count files.
+    counts: fn(&Cluster, &Path) -> (usize, usize),
+    /// Whether the undo is the rollback block itself (no undo record): a run killed while its
+    /// rollback block ran has it run again, in full, by the recovery (it is idempotent).
+    block: bool,
+}
+
+fn events(c: &Cluster, reason: &str) -> usize {
+    c.sim
+        .list("events", "")
+        .iter()
+        .filter(|e| e["reason"] == reason)
+        .count()
+}
+
+fn lines(dir: &Path, file: &str) -> usize {
+    std::fs::read_to_string(dir.join(file))
+        .map(|s| s.lines().count())
+        .unwrap_or(0)
+}
+
+fn web_replicas(c: &Cluster) -> i64 {
+    c.sim.get("deployments", "demo", "web").expect("web")["spec"]["replicas"]
+        .as_i64()
+        .unwrap_or(1)
+}
+
+fn node_cordoned(c: &Cluster, node: &str) -> bool {
+    c.sim.get("nodes", "", node).expect("node")["spec"]["unschedulable"] == Value::Bool(true)
+}
+
+fn ready_web_pods(c: &Cluster) -> usize {
+    c.sim
+        .list("pods", "demo")
+        .iter()
+        .filter(|p| p["metadata"]["labels"]["app"] == "web")
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .filter(|p| {
+            p["status"]["conditions"].as_array().is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+            })
+        })
+        .count()
+}
+
+const EFFECTS: [Effect; 4] = [
+    Effect {
+        experiment: "k8s_fixtures::sweep::rollback_block",
+        restored: |_, counts| match std::fs::read_to_string(counts.join("state"))
+            .unwrap_or_default()
+            .as_str()
+        {
+            "" | "restored" => Ok(()),
+            other => Err(format!("the state file says {other:?}")),
+        },
+        counts: |_, counts| {
+            let changed = usize::from(counts.join("state").exists());
+            (changed, lines(counts, "rollback.count"))
+        },
+        block: true,
+    },
+    Effect {
+        experiment: "k8s_fixtures::sweep::scale",
+        restored: |c, _| match web_replicas(c) {
+            3 => Ok(()),
+            n => Err(format!("web has {n} replica(s), not 3")),
+        },
+        counts: |c, _| {
+            (
+                events(c, "ChaosDeploymentScaled"),
+                events(c, "ChaosDeploymentRestored"),
+            )
+        },
+        block: false,
+    },
+    Effect {
+        experiment: "k8s_fixtures::sweep::cordon",
+        restored: |c, _| match node_cordoned(c, "node-2") {
+            false => Ok(()),
+            true => Err("node-2 is still cordoned".into()),
+        },
+        counts: |c, _| {
+            (
+                events(c, "ChaosNodeCordoned"),
+                events(c, "ChaosNodeUncordoned"),
+            )
+        },
+        block: false,
+    },
+    Effect {
+        experiment: "k8s_fixtures::sweep::terminate",
+        restored: |c, _| match ready_web_pods(c) {
+            3 => Ok(()),
+            n => Err(format!("{n} web pod(s) ready, not 3")),
+        },
+        counts: |c, counts| {
+            (
+                events(c, "ChaosPodsTerminated"),
+                lines(counts, "rollback.count"),
+            )
+        },
+        block: true,
+    },
+];
+
+fn entries(ledger: &Path) -> usize {
+    std::fs::read_dir(ledger)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "entry"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+fn recovered_journals(journals: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(journals)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.to_string_lossy().contains(".recovered-"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Waits until `cond` holds, at most `limit`.
+fn wait(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let t = Instant::now();
+    while !cond() {
+        if t.elapsed() > limit {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
+/// The harness binary with the cluster's settings, in `tmp`.
+fn harness(c: &Cluster, tmp: &Path, guardian: bool) -> (std::process::Command, PathBuf, PathBuf) {
+    let (mut cmd, jd, cd) = command(EXE, tmp);
+    cmd.env("K8S_FIXTURES_NO_FALLBACK", "1")
+        .env("CHAOS_SETTINGS", &c.settings)
+        .env("CHAOS_GUARDIAN", if guardian { "on" } else { "off" });
+    (cmd, jd, cd)
+}
+
+/// Recovery-only mode.
+fn recover(c: &Cluster, tmp: &Path) -> RunResult {
+    let (mut cmd, jd, cd) = harness(c, tmp, false);
+    result(cmd.arg("--recover").output().expect("runs"), jd, cd)
+}
+
+/// Kills the harness at each checkpoint of `effect`'s run in turn, until the run gets through
+/// them all; returns how many checkpoints there were. Panics with what was left over.
+fn sweep(effect: &Effect, guardian: bool) -> usize {
+    let tmp = tempfile::tempdir().expect("tempdir").keep();
+    let c = cluster(&tmp);
+    for n in 1.. {
+        let case = format!(
+            "{} killed at checkpoint {n}, guardian {guardian}",
+            effect.experiment
+        );
+        let run_dir = tmp.join(format!("{n}"));
+        let (mut cmd, jd, cd) = harness(&c, &run_dir, guardian);
+        let before = (effect.counts)(&c, &cd);
+        let out = cmd
+            .args(["--exact", effect.experiment])
+            .env("CHAOS_CRASH_AT", n.to_string())
+            .output()
+            .expect("the harness runs");
+        let ledger = jd.join("ledger");
+        if out.status.signal() != Some(9) {
+            // Past the last checkpoint: the run ended on its own, its rollbacks done.
+            let r = result(out, jd, cd.clone());
+            assert_eq!(r.code, Some(0), "{case}: {}", r.all_output());
+            (effect.restored)(&c, &cd).unwrap_or_else(|e| panic!("{case}: {e}"));
+            assert_eq!(entries(&ledger), 0, "{case}");
+            return n - 1;
+        }
+        after_kill(effect, &c, &run_dir, guardian, before, &case, true);
+        if n == 1 {
+            assert_eq!(recovered_journals(&jd).len(), 1, "{case}: no journal");
+        }
+    }
+    unreachable!()
+}
+
+/// Checks what a kill of `effect`'s run in `run_dir` left, once the guardian (or recovery-only
+/// mode, without one) is done: the state restored, the undo run once in all since the counts
+/// were `before`, a second recovery doing nothing, and the journal of the killed run.
+fn after_kill(
+    effect: &Effect,
+    c: &Cluster,
+    run_dir: &Path,
+    guardian: bool,
+    before: (usize, usize),
+    case: &str,
+    exact: bool,
+) {
+    let jd = run_dir.join("journals");
+    let cd = run_dir.join("counts");
+    let ledger = jd.join("ledger");
+    {
+        let log = || std::fs::read_to_string(ledger.join("guardian.log")).unwrap_or_default();
+        if guardian {
+            assert!(
+                wait(Duration::from_secs(30), || entries(&ledger) == 0),
+                "{case}: the guardian left the entry\n{}",
+                log()
+            );
+        } else {
+            let r = recover(c, run_dir);
+            assert_eq!(r.code, Some(0), "{case}: {}", r.all_output());
+        }
+        // The rollback block of `terminate` waits for the pods; the others restore at once.
+        let restored = wait(Duration::from_secs(10), || {
+            (effect.restored)(c, &cd).is_ok()
+        });
+        assert!(
+            restored,
+            "{case}: {:?}\n{}",
+            (effect.restored)(c, &cd),
+            log()
+        );
+        let (changed, undone) = (effect.counts)(c, &cd);
+        let (changed, undone) = (changed - before.0, undone - before.1);
+        // A rollback block cut short by the kill runs again in full; an undo record never
+        // runs twice. The checkpoints fall outside rollback blocks: there, once exactly.
+        let most = if effect.block && !exact { 2 } else { 1 };
+        assert!(
+            undone <= most,
+            "{case}: the undo ran {undone} times\n{}",
+            log()
+        );
+        assert!(
+            changed == 0 || undone >= 1,
+            "{case}: changed {changed} time(s), undone {undone} time(s)\n{}",
+            log()
+        );
+        // A second recovery finds nothing and changes nothing.
+        let again = recover(c, run_dir);
+        assert_eq!(again.code, Some(0), "{case}: {}", again.all_output());
+        assert!(
+            !again.stderr.contains("recovered"),
+            "{case}: {}",
+            again.all_output()
+        );
+        assert_eq!((effect.counts)(c, &cd).1 - before.1, undone, "{case}");
+        // The killed run's journal, unless it was killed after closing its entry.
+        for j in recovered_journals(&jd) {
+            let j: Value = serde_json::from_str(&std::fs::read_to_string(&j).expect("journal"))
+                .expect("journal JSON");
+            assert_eq!(j["outcome"], "interrupted", "{case}: {j:#}");
+            assert!(j["recovered"]["by"]["pid"].is_u64(), "{case}: {j:#}");
+            assert_eq!(j["recovered"]["rollback_block"], "ran", "{case}: {j:#}");
+        }
+    }
+}
+
+#[test]
+fn every_checkpoint_of_every_effect_recovers_with_the_guardian_and_without() {
+    let mut sizes = Vec::new();
+    for effect in &EFFECTS {
+        for guardian in [true, false] {
+            let n = sweep(effect, guardian);
+            assert!(n >= 2, "{}: {n} checkpoint(s)", effect.experiment);
+            sizes.push(format!("{} (guardian {guardian}): {n}", effect.experiment));
+        }
+    }
+    eprintln!("crash-point sweep: {}", sizes.join("; "));
+}
+
+#[test]
+fn kills_from_outside_at_random_times_recover() {
+    use chaos_harness::SeededRng;
+    let tmp = tempfile::tempdir().expect("tempdir").keep();
+    let c = cluster(&tmp);
+    // Seeded: a failing delay can be replayed.
+    let mut rng = SeededRng::new(11);
+    let mut killed = 0;
+    for (i, effect) in EFFECTS.iter().cycle().take(24).enumerate() {
+        let delay = Duration::from_micros(rng.below(60_000));
+        let run_dir = tmp.join(format!("{i}"));
+        let case = format!("{} killed after {delay:?}", effect.experiment);
+        let (mut cmd, _, cd) = harness(&c, &run_dir, true);
+        let before = (effect.counts)(&c, &cd);
+        let mut child = cmd
+            .args(["--exact", effect.experiment])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the harness starts");
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        let status = child.wait().expect("the harness ends");
+        killed += usize::from(status.signal() == Some(9));
+        after_kill(effect, &c, &run_dir, true, before, &case, false);
+    }
+    assert!(killed > 0, "no run was killed: the delays are too long");
+}
