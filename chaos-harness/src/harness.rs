@@ -90,7 +90,12 @@ pub fn run_main(
         install_logging();
         chaos_runtime::redact::install_panic_hook();
         let harness = HARNESS.get_or_init(|| Harness::new(setup));
-        let all_well = crate::recovery::at_start(&ledger_dir(), &journal_dir(), harness);
+        // The ledger's dead runs first (their undos remove their markers), then what markers
+        // on the targets say that no ledger here knows of.
+        let mut all_well = crate::recovery::at_start(&ledger_dir(), &journal_dir(), harness);
+        let scanned = crate::recovery::from_markers(&ledger_dir(), harness);
+        all_well &= crate::recovery::at_start(&ledger_dir(), &journal_dir(), harness);
+        all_well &= scanned;
         return if all_well {
             ExitCode::SUCCESS
         } else {

@@ -81,6 +81,7 @@ pub use chaos_runtime::target::proxy;
 /// runs, typed `[targets.X]` settings. The targets themselves are at the crate root
 /// ([`http`], [`process`], and with their features `aws`, `k8s` and `proxy`).
 pub mod target {
+    pub use chaos_runtime::target::marker;
     pub use chaos_runtime::target::{
         glob, touches_nothing, undo_kind, Amount, Guard, IntendError, Intent, Order, Refusal,
         Select, Selection, TargetContext, TargetSettings, TargetSettingsError, UndoKind, Untouched,

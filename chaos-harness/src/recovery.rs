@@ -75,6 +75,93 @@ pub(crate) fn entries(entries: &[PathBuf], journals: &Path, harness: &Harness) -
     }
 }
 
+/// Recovery from markers (recovery-only mode): the markers on the targets the settings
+/// configure (`[targets.k8s]`, `[targets.aws]`) whose lease expired, of runs this machine's
+/// ledger does not hold, become entries of the ledger, one per run, which [`at_start`] then
+/// recovers like any other (without the rollback block: what it was to undo is not known).
+/// `false` when a target could not be scanned.
+pub(crate) fn from_markers(dir: &Path, harness: &Harness) -> bool {
+    use chaos_runtime::target::marker;
+    if !["k8s", "aws"]
+        .iter()
+        .any(|t| harness.settings.targets.contains_key(*t))
+    {
+        return true;
+    }
+    let Some(rt) = runtime() else {
+        return false;
+    };
+    let cx = context(harness, "recovery from markers", 0, Default::default());
+    let (found, errors) = rt.block_on(marker::scan(&cx));
+    for e in &errors {
+        eprintln!("chaos: recovery: {e}");
+    }
+    let ledger = match Ledger::open(dir) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("chaos: recovery: {e}");
+            return false;
+        }
+    };
+    let now = std::time::SystemTime::now();
+    // Per run: its experiment and its undos, each once (several objects may carry one).
+    let mut runs: std::collections::BTreeMap<String, (String, Vec<(String, marker::Marker)>)> =
+        Default::default();
+    for f in found {
+        if !f.marker.expired(now) || ledger.has_entry(&f.marker.run) {
+            // Its run may be alive, or this machine's ledger recovers it.
+            continue;
+        }
+        let run = runs
+            .entry(f.marker.run.clone())
+            .or_insert_with(|| (f.marker.experiment.clone(), Vec::new()));
+        if !run
+            .1
+            .iter()
+            .any(|(_, m)| m.kind == f.marker.kind && m.data == f.marker.data)
+        {
+            run.1.push((f.object, f.marker));
+        }
+    }
+    let mut all_well = errors.is_empty();
+    for (run_id, (experiment, undos)) in runs {
+        let mut header = chaos_runtime::ledger::Header::new(experiment, 0);
+        header.run_id = run_id;
+        header.from_markers = true;
+        let written = ledger.begin(&header).and_then(|entry| {
+            for (object, m) in &undos {
+                entry.intend(&m.record(object))?;
+            }
+            Ok(())
+        });
+        if let Err(e) = written {
+            eprintln!("chaos: recovery: {e}");
+            all_well = false;
+        }
+    }
+    all_well
+}
+
+/// The context a recovery runs with: the settings', and the variables `vars` over them.
+fn context(
+    harness: &Harness,
+    experiment: &str,
+    seed: u64,
+    vars: std::collections::BTreeMap<String, String>,
+) -> Context {
+    let settings = &harness.settings;
+    let mut all = settings.variables.clone();
+    all.extend(vars);
+    Context::builder()
+        .experiment(experiment)
+        .seed(seed)
+        .vars(all)
+        .secrets(settings.secrets.clone())
+        .credentials(harness.credentials.clone())
+        .target_settings(settings.targets.clone())
+        .build()
+}
+
 /// A runtime for the recoveries, or `None` (said on stderr).
 fn runtime() -> Option<tokio::runtime::Runtime> {
     match tokio::runtime::Builder::new_current_thread()
@@ -107,21 +194,19 @@ async fn recover(claimed: Claimed, journals: &Path, harness: &Harness) -> bool {
     if let Some(d) = &damage {
         eprintln!("chaos: recovery: {entry_path}: {d}; the records before it are recovered");
     }
+    // From markers, the rollback block is not run: what it was to undo is not known here.
     let exp = registered()
+        .filter(|_| !header.from_markers)
         .find(|r| r.name() == header.experiment)
         .and_then(|r| (r.build)().ok());
     let settings = &harness.settings;
     // The variables the run resolved, over the settings' (a hook may have changed them).
-    let mut vars = settings.variables.clone();
-    vars.extend(header.variables.clone());
-    let cx = Context::builder()
-        .experiment(&header.experiment)
-        .seed(header.seed)
-        .vars(vars)
-        .secrets(settings.secrets.clone())
-        .credentials(harness.credentials.clone())
-        .target_settings(settings.targets.clone())
-        .build();
+    let cx = context(
+        harness,
+        &header.experiment,
+        header.seed,
+        header.variables.clone(),
+    );
     let journal_path = journal_path(journals, &header.experiment, &header.run_id);
     let recorder = JournalRecorder::new(&header.experiment);
     let mut runner = Runner::new().sink(recorder.clone());
@@ -165,6 +250,9 @@ async fn recover(claimed: Claimed, journals: &Path, harness: &Harness) -> bool {
     let failed = claimed.state().pending().count();
     // `ran`, `none-declared` or `strategy-never`, as the journal's other runs say it.
     let rollback_block = match &exp {
+        None if header.from_markers => {
+            json!("not run: recovered from the markers on the targets, without the run's ledger")
+        }
         None => json!("not available: the experiment is no longer in this binary"),
         Some(_) => json!(report.rollback_decision),
     };
@@ -173,6 +261,7 @@ async fn recover(claimed: Claimed, journals: &Path, harness: &Harness) -> bool {
             "at": chaos_runtime::time::rfc3339(std::time::SystemTime::now()),
             "by": Owner::this_process(),
             "run_id": header.run_id,
+            "from_markers": header.from_markers,
             "owner": header.owner,
             "started": header.started,
             "entry": entry_path,

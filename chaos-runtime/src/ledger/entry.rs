@@ -38,6 +38,8 @@ pub(super) fn file_name(run_id: &str) -> String {
 pub struct Entry {
     path: PathBuf,
     dir: PathBuf,
+    run_id: String,
+    experiment: String,
     inner: Mutex<Inner>,
     /// Who watches the entry from another process, once it was asked to.
     guardian: Option<Arc<dyn Guardian>>,
@@ -108,6 +110,8 @@ impl Entry {
         Ok(Entry {
             path,
             dir: dir.to_owned(),
+            run_id: header.run_id.clone(),
+            experiment: header.experiment.clone(),
             inner: Mutex::new(Inner {
                 file,
                 next: 1,
@@ -136,6 +140,16 @@ impl Entry {
     /// The entry's file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The run's id.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// The run's experiment.
+    pub fn experiment(&self) -> &str {
+        &self.experiment
     }
 
     fn write(&self, record: impl FnOnce(u64) -> Record) -> Result<u64, LedgerError> {

@@ -117,6 +117,11 @@ impl Ledger {
         Entry::create(&self.dir, header, Some(guardian), now)
     }
 
+    /// Whether the ledger holds an entry for run `run_id` (live, or left by a dead run).
+    pub fn has_entry(&self, run_id: &str) -> bool {
+        self.dir.join(entry::file_name(run_id)).exists()
+    }
+
     /// Every entry whose owner is gone, each locked for this process's recovery. Entries that
     /// a live run or another recovery holds are left alone; so are files that are not entries.
     /// Quick when there are none: one directory listing.

@@ -35,6 +35,11 @@ pub struct Header {
     /// The run's stash when the method began.
     #[serde(default)]
     pub stash: Value,
+    /// Written by a recovery from the markers on the targets, not by the run: the undo
+    /// records come from the markers, and the run's rollback block is not run (what it was to
+    /// undo is not known here).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_markers: bool,
 }
 
 impl Header {
@@ -50,6 +55,7 @@ impl Header {
             variables: BTreeMap::new(),
             settings: None,
             stash: Value::Null,
+            from_markers: false,
         }
     }
 }

@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 /// What a duration looks like, for messages.
-pub(super) const DURATION_HELP: &str =
+pub(crate) const DURATION_HELP: &str =
     "expected a duration such as \"500ms\", \"5s\", \"1.5s\", \"2m\" or \"1h\", or a number of seconds";
 
 /// Parses `500ms`, `5s`, `1.5s`, `2m`, `1h`, `2m30s`, or a bare number of seconds.
-pub(super) fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let malformed = || format!("malformed duration {text:?}: {DURATION_HELP}");
     let s = text.trim();
     if s.is_empty() {

@@ -49,6 +49,7 @@
 // free-form, kept as TOML). `error` is a leaf.
 mod credentials;
 mod duration;
+pub(crate) use duration::{parse_duration, DURATION_HELP};
 mod error;
 mod file;
 mod journal;

@@ -25,6 +25,7 @@ mod settings;
 pub(crate) mod undo;
 
 pub mod http;
+pub mod marker;
 pub mod process;
 
 #[cfg(feature = "aws")]

@@ -90,6 +90,26 @@ impl TargetSettings {
         self.typed(key, "a string", |v| v.as_str().map(str::to_owned))
     }
 
+    /// A duration: `"90s"`, `"2m"`, `"1h"`, ... or a number of seconds.
+    pub fn duration(&self, key: &str) -> Result<Option<std::time::Duration>, TargetSettingsError> {
+        match self.table.get(key) {
+            None => Ok(None),
+            Some(toml::Value::Integer(n)) if *n >= 0 => {
+                Ok(Some(std::time::Duration::from_secs(*n as u64)))
+            }
+            Some(toml::Value::Float(f)) if *f >= 0.0 && f.is_finite() => {
+                Ok(Some(std::time::Duration::from_secs_f64(*f)))
+            }
+            Some(toml::Value::String(s)) => crate::settings::parse_duration(s)
+                .map(Some)
+                .map_err(|e| self.error(format!("`{key}`: {e}"))),
+            Some(_) => Err(self.error(format!(
+                "`{key}` must be a duration: {}",
+                crate::settings::DURATION_HELP
+            ))),
+        }
+    }
+
     /// `true` or `false`.
     pub fn bool(&self, key: &str) -> Result<Option<bool>, TargetSettingsError> {
         self.typed(key, "true or false", toml::Value::as_bool)

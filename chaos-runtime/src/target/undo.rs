@@ -87,6 +87,11 @@ impl Intent {
         }
     }
 
+    /// Whether the ledger holds the record (the run keeps a ledger entry).
+    pub(crate) fn is_durable(&self) -> bool {
+        self.durable.is_some()
+    }
+
     /// Records, durably, that the change was undone by the run itself (a rollback helper
     /// that restored a [standby](super::TargetContext::standby) record's change), so that no
     /// recovery undoes it again. Without a ledger it does nothing.

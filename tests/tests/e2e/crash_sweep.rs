@@ -5,6 +5,7 @@
 //! while a run is under way. After each kill: the guardian (or, with `CHAOS_GUARDIAN=off`, as
 //! if it had been killed too, the next harness start) restored the state; every undo ran once
 //! in all; a second recovery changes nothing; the killed run's journal says what happened.
+//! With the ledger deleted too, recovery-only mode restores from the markers on the objects.
 //! And 16 harness processes starting at once over 16 dead entries recover each once.
 
 use chaos_tests::{command, result, RunResult};
@@ -36,8 +37,9 @@ fn cluster(dir: &Path) -> Cluster {
     let settings = dir.join("chaos.toml");
     std::fs::write(
         &settings,
+        // Markers are taken for dead at once: recovery from markers needs no wait.
         format!(
-            "[targets.k8s]\nkubeconfig = {:?}\n",
+            "[targets.k8s]\nkubeconfig = {:?}\nmarker_lease = \"0s\"\n",
             kubeconfig.display().to_string()
         ),
     )
@@ -56,6 +58,8 @@ struct Effect {
     /// Whether the undo is the rollback block itself (no undo record): a run killed while its
     /// rollback block ran has it run again, in full, by the recovery (it is idempotent).
     block: bool,
+    /// Whether the change carries a marker on its object (recoverable without the ledger).
+    marked: bool,
 }
 
 fn events(c: &Cluster, reason: &str) -> usize {
@@ -112,6 +116,7 @@ const EFFECTS: [Effect; 4] = [
             (changed, lines(counts, "rollback.count"))
         },
         block: true,
+        marked: false,
     },
     Effect {
         experiment: "k8s_fixtures::sweep::scale",
@@ -126,6 +131,7 @@ const EFFECTS: [Effect; 4] = [
             )
         },
         block: false,
+        marked: true,
     },
     Effect {
         experiment: "k8s_fixtures::sweep::cordon",
@@ -140,6 +146,7 @@ const EFFECTS: [Effect; 4] = [
             )
         },
         block: false,
+        marked: true,
     },
     Effect {
         experiment: "k8s_fixtures::sweep::terminate",
@@ -154,6 +161,7 @@ const EFFECTS: [Effect; 4] = [
             )
         },
         block: true,
+        marked: false,
     },
 ];
 
@@ -190,33 +198,60 @@ fn wait(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     true
 }
 
+/// Who recovers a killed run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mode {
+    /// Its guardian, at once.
+    Guardian,
+    /// With the guardian killed too (`CHAOS_GUARDIAN=off`): the next harness start, here in
+    /// recovery-only mode.
+    NextStart,
+    /// As `NextStart`, with the ledger lost as well: recovery from the markers on the targets.
+    LedgerLost,
+}
+
 /// The harness binary with the cluster's settings, in `tmp`.
-fn harness(c: &Cluster, tmp: &Path, guardian: bool) -> (std::process::Command, PathBuf, PathBuf) {
+fn harness(c: &Cluster, tmp: &Path, mode: Mode) -> (std::process::Command, PathBuf, PathBuf) {
     let (mut cmd, jd, cd) = command(EXE, tmp);
     cmd.env("K8S_FIXTURES_NO_FALLBACK", "1")
         .env("CHAOS_SETTINGS", &c.settings)
-        .env("CHAOS_GUARDIAN", if guardian { "on" } else { "off" });
+        .env(
+            "CHAOS_GUARDIAN",
+            if mode == Mode::Guardian { "on" } else { "off" },
+        );
     (cmd, jd, cd)
 }
 
 /// Recovery-only mode.
 fn recover(c: &Cluster, tmp: &Path) -> RunResult {
-    let (mut cmd, jd, cd) = harness(c, tmp, false);
+    let (mut cmd, jd, cd) = harness(c, tmp, Mode::NextStart);
     result(cmd.arg("--recover").output().expect("runs"), jd, cd)
+}
+
+/// The objects that carry a recovery marker now.
+fn marked(c: &Cluster) -> Vec<String> {
+    let key = chaos_harness::target::marker::ANNOTATION;
+    let mut out = Vec::new();
+    for (resource, ns) in [("deployments", "demo"), ("nodes", "")] {
+        for o in c.sim.list(resource, ns) {
+            if o["metadata"]["annotations"][key].is_string() {
+                out.push(format!("{resource} {}", o["metadata"]["name"]));
+            }
+        }
+    }
+    out
 }
 
 /// Kills the harness at each checkpoint of `effect`'s run in turn, until the run gets through
 /// them all; returns how many checkpoints there were. Panics with what was left over.
-fn sweep(effect: &Effect, guardian: bool) -> usize {
+fn sweep(effect: &Effect, mode: Mode) -> usize {
     let tmp = tempfile::tempdir().expect("tempdir").keep();
     let c = cluster(&tmp);
+    let mut journals = 0;
     for n in 1.. {
-        let case = format!(
-            "{} killed at checkpoint {n}, guardian {guardian}",
-            effect.experiment
-        );
+        let case = format!("{} killed at checkpoint {n}, {mode:?}", effect.experiment);
         let run_dir = tmp.join(format!("{n}"));
-        let (mut cmd, jd, cd) = harness(&c, &run_dir, guardian);
+        let (mut cmd, jd, cd) = harness(&c, &run_dir, mode);
         let before = (effect.counts)(&c, &cd);
         let out = cmd
             .args(["--exact", effect.experiment])
@@ -230,99 +265,126 @@ fn sweep(effect: &Effect, guardian: bool) -> usize {
             assert_eq!(r.code, Some(0), "{case}: {}", r.all_output());
             (effect.restored)(&c, &cd).unwrap_or_else(|e| panic!("{case}: {e}"));
             assert_eq!(entries(&ledger), 0, "{case}");
+            assert_eq!(marked(&c), Vec::<String>::new(), "{case}");
+            // Some kills fall between the change and its undo: those were recovered.
+            assert!(journals > 0, "{case}: no kill left anything to recover");
             return n - 1;
         }
-        after_kill(effect, &c, &run_dir, guardian, before, &case, true);
-        if n == 1 {
+        journals += after_kill(effect, &c, &run_dir, mode, before, &case, true);
+        if n == 1 && mode != Mode::LedgerLost {
             assert_eq!(recovered_journals(&jd).len(), 1, "{case}: no journal");
         }
     }
     unreachable!()
 }
 
-/// Checks what a kill of `effect`'s run in `run_dir` left, once the guardian (or recovery-only
-/// mode, without one) is done: the state restored, the undo run once in all since the counts
-/// were `before`, a second recovery doing nothing, and the journal of the killed run.
+/// Checks what a kill of `effect`'s run in `run_dir` left, once it was recovered as `mode`
+/// says: the state restored and no marker left, the undo run once in all since the counts
+/// were `before` (`exact`: the kill fell outside the rollback block), a second recovery doing
+/// nothing, and the journal of the killed run.
 fn after_kill(
     effect: &Effect,
     c: &Cluster,
     run_dir: &Path,
-    guardian: bool,
+    mode: Mode,
     before: (usize, usize),
     case: &str,
     exact: bool,
-) {
+) -> usize {
     let jd = run_dir.join("journals");
     let cd = run_dir.join("counts");
     let ledger = jd.join("ledger");
-    {
-        let log = || std::fs::read_to_string(ledger.join("guardian.log")).unwrap_or_default();
-        if guardian {
-            assert!(
-                wait(Duration::from_secs(30), || entries(&ledger) == 0),
-                "{case}: the guardian left the entry\n{}",
-                log()
-            );
-        } else {
+    let log = || std::fs::read_to_string(ledger.join("guardian.log")).unwrap_or_default();
+    match mode {
+        Mode::Guardian => assert!(
+            wait(Duration::from_secs(30), || entries(&ledger) == 0),
+            "{case}: the guardian left the entry\n{}",
+            log()
+        ),
+        Mode::NextStart | Mode::LedgerLost => {
+            if mode == Mode::LedgerLost {
+                std::fs::remove_dir_all(&ledger).expect("the ledger is deleted");
+            }
             let r = recover(c, run_dir);
             assert_eq!(r.code, Some(0), "{case}: {}", r.all_output());
         }
-        // The rollback block of `terminate` waits for the pods; the others restore at once.
-        let restored = wait(Duration::from_secs(10), || {
-            (effect.restored)(c, &cd).is_ok()
-        });
-        assert!(
-            restored,
-            "{case}: {:?}\n{}",
-            (effect.restored)(c, &cd),
-            log()
-        );
-        let (changed, undone) = (effect.counts)(c, &cd);
-        let (changed, undone) = (changed - before.0, undone - before.1);
-        // A rollback block cut short by the kill runs again in full; an undo record never
-        // runs twice. The checkpoints fall outside rollback blocks: there, once exactly.
-        let most = if effect.block && !exact { 2 } else { 1 };
-        assert!(
-            undone <= most,
-            "{case}: the undo ran {undone} times\n{}",
-            log()
-        );
-        assert!(
-            changed == 0 || undone >= 1,
-            "{case}: changed {changed} time(s), undone {undone} time(s)\n{}",
-            log()
-        );
-        // A second recovery finds nothing and changes nothing.
-        let again = recover(c, run_dir);
-        assert_eq!(again.code, Some(0), "{case}: {}", again.all_output());
-        assert!(
-            !again.stderr.contains("recovered"),
-            "{case}: {}",
-            again.all_output()
-        );
-        assert_eq!((effect.counts)(c, &cd).1 - before.1, undone, "{case}");
-        // The killed run's journal, unless it was killed after closing its entry.
-        for j in recovered_journals(&jd) {
-            let j: Value = serde_json::from_str(&std::fs::read_to_string(&j).expect("journal"))
-                .expect("journal JSON");
-            assert_eq!(j["outcome"], "interrupted", "{case}: {j:#}");
-            assert!(j["recovered"]["by"]["pid"].is_u64(), "{case}: {j:#}");
-            assert_eq!(j["recovered"]["rollback_block"], "ran", "{case}: {j:#}");
+    }
+    // The rollback block of `terminate` waits for the pods; the others restore at once.
+    let restored = wait(Duration::from_secs(10), || {
+        (effect.restored)(c, &cd).is_ok()
+    });
+    assert!(
+        restored,
+        "{case}: {:?}\n{}",
+        (effect.restored)(c, &cd),
+        log()
+    );
+    assert_eq!(marked(c), Vec::<String>::new(), "{case}: markers left");
+    let (changed, undone) = (effect.counts)(c, &cd);
+    let (changed, undone) = (changed - before.0, undone - before.1);
+    // A rollback block cut short by the kill runs again in full; an undo record never runs
+    // twice. The checkpoints fall outside rollback blocks: there, once exactly.
+    let most = if effect.block && !exact { 2 } else { 1 };
+    assert!(
+        undone <= most,
+        "{case}: the undo ran {undone} times\n{}",
+        log()
+    );
+    assert!(
+        changed == 0 || undone >= 1,
+        "{case}: changed {changed} time(s), undone {undone} time(s)\n{}",
+        log()
+    );
+    // A second recovery finds nothing and changes nothing.
+    let again = recover(c, run_dir);
+    assert_eq!(again.code, Some(0), "{case}: {}", again.all_output());
+    assert!(
+        !again.stderr.contains("recovered"),
+        "{case}: {}",
+        again.all_output()
+    );
+    assert_eq!((effect.counts)(c, &cd).1 - before.1, undone, "{case}");
+    // The killed run's journal, unless it was killed after closing its entry (or, from
+    // markers, before it marked anything).
+    for j in recovered_journals(&jd) {
+        let j: Value = serde_json::from_str(&std::fs::read_to_string(&j).expect("journal"))
+            .expect("journal JSON");
+        assert_eq!(j["outcome"], "interrupted", "{case}: {j:#}");
+        assert!(j["recovered"]["by"]["pid"].is_u64(), "{case}: {j:#}");
+        let block = j["recovered"]["rollback_block"]
+            .as_str()
+            .unwrap_or_default();
+        match mode {
+            Mode::LedgerLost => {
+                assert_eq!(j["recovered"]["from_markers"], true, "{case}: {j:#}");
+                assert!(block.starts_with("not run"), "{case}: {j:#}");
+            }
+            _ => assert_eq!(block, "ran", "{case}: {j:#}"),
         }
     }
+    recovered_journals(&jd).len()
 }
 
 #[test]
-fn every_checkpoint_of_every_effect_recovers_with_the_guardian_and_without() {
+fn every_checkpoint_of_every_effect_recovers_by_guardian_next_start_and_markers() {
     let mut sizes = Vec::new();
+    let mut kills = 0;
     for effect in &EFFECTS {
-        for guardian in [true, false] {
-            let n = sweep(effect, guardian);
+        for mode in [Mode::Guardian, Mode::NextStart, Mode::LedgerLost] {
+            if mode == Mode::LedgerLost && !effect.marked {
+                // No marker to recover from: a lost ledger loses a rollback block.
+                continue;
+            }
+            let n = sweep(effect, mode);
             assert!(n >= 2, "{}: {n} checkpoint(s)", effect.experiment);
-            sizes.push(format!("{} (guardian {guardian}): {n}", effect.experiment));
+            kills += n;
+            sizes.push(format!("{} ({mode:?}): {n}", effect.experiment));
         }
     }
-    eprintln!("crash-point sweep: {}", sizes.join("; "));
+    eprintln!(
+        "crash-point sweep: {kills} kills, no residue: {}",
+        sizes.join("; ")
+    );
 }
 
 #[test]
@@ -337,7 +399,7 @@ fn kills_from_outside_at_random_times_recover() {
         let delay = Duration::from_micros(rng.below(60_000));
         let run_dir = tmp.join(format!("{i}"));
         let case = format!("{} killed after {delay:?}", effect.experiment);
-        let (mut cmd, _, cd) = harness(&c, &run_dir, true);
+        let (mut cmd, _, cd) = harness(&c, &run_dir, Mode::Guardian);
         let before = (effect.counts)(&c, &cd);
         let mut child = cmd
             .args(["--exact", effect.experiment])
@@ -349,7 +411,7 @@ fn kills_from_outside_at_random_times_recover() {
         let _ = child.kill();
         let status = child.wait().expect("the harness ends");
         killed += usize::from(status.signal() == Some(9));
-        after_kill(effect, &c, &run_dir, true, before, &case, false);
+        after_kill(effect, &c, &run_dir, Mode::Guardian, before, &case, false);
     }
     assert!(killed > 0, "no run was killed: the delays are too long");
 }

@@ -24,7 +24,8 @@
 //! (resolve and record the selection, touch nothing); `CHAOS_DRY_RUN=1` turns dry-run on too.
 
 use crate::context::Context;
-use crate::target::TargetContext;
+use crate::ledger::UndoRecord;
+use crate::target::{marker, Intent, TargetContext};
 use crate::target::{touches_nothing, Guard, Refusal, Select, TargetSettings, TargetSettingsError};
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{Filter, Instance as SdkInstance, InstanceStateChange};
@@ -53,6 +54,15 @@ pub enum AwsError {
     /// The `[targets.aws]` settings are wrong.
     #[error(transparent)]
     Settings(#[from] TargetSettingsError),
+    /// The undo of a change could not be recorded in the run's ledger: the change was not
+    /// made.
+    #[error("{operation}: not done, its undo could not be recorded: {source}")]
+    Ledger {
+        /// What was to be done.
+        operation: String,
+        /// Why the record could not be written.
+        source: crate::target::IntendError,
+    },
     /// A wait ran out of time.
     #[error("instances {ids:?} did not reach `{state}` within {}: {seen:?}", crate::time::human(*timeout))]
     WaitTimeout {
@@ -97,6 +107,9 @@ pub struct Ec2Settings {
     pub required_tags: BTreeMap<String, String>,
     /// Resolve and record selections, touch nothing.
     pub dry_run: bool,
+    /// How long the recovery marker (tag) of a stop is taken for its run's (see
+    /// [`marker`](crate::target::marker)); past it, a recovery from markers starts the instance.
+    pub marker_lease: Duration,
 }
 
 impl Ec2Settings {
@@ -107,6 +120,7 @@ impl Ec2Settings {
         "max_instances",
         "required_tags",
         "dry_run",
+        "marker_lease",
     ];
 
     /// Reads `[targets.aws]` from the context's settings, and `CHAOS_DRY_RUN`.
@@ -120,6 +134,9 @@ impl Ec2Settings {
                 .string_map("required_tags", "a table of tag = \"value\"")?
                 .unwrap_or_default(),
             dry_run: t.dry_run()?,
+            marker_lease: t
+                .duration("marker_lease")?
+                .unwrap_or(crate::target::marker::DEFAULT_LEASE),
         })
     }
 }
@@ -431,9 +448,91 @@ fn transitions(changes: &[InstanceStateChange]) -> Vec<Transition> {
     t
 }
 
-/// What the run's stop actions stopped, for [`Ec2::start_stopped`].
+/// What the run's stop actions stopped, for [`Ec2::start_stopped`], with their standby
+/// records in the ledger.
 #[derive(Default)]
-struct Stopped(Vec<String>);
+struct Stopped {
+    ids: Vec<String>,
+    intents: Vec<Intent>,
+}
+
+/// The undo kind of a stop: `{"ids"}`, the instances to start again.
+const UNDO_STOP: &str = "aws.ec2.start";
+
+/// A recovery's undo of a stop: the instances still stopped (or stopping) started again, and
+/// their markers removed. Guards and dry-run apply as to any start; instances that are gone
+/// or terminated are left alone.
+fn undo_stop(
+    data: serde_json::Value,
+    cx: Context,
+) -> futures_util::future::BoxFuture<'static, Result<serde_json::Value, crate::BoxError>> {
+    Box::pin(async move {
+        let ids: Vec<String> = serde_json::from_value(data["ids"].clone())
+            .map_err(|e| format!("a `{UNDO_STOP}` record needs ids: {e}: {data}"))?;
+        let ec2 = ec2(&cx).await?;
+        let known = ec2.instances().ids(ids.clone()).list().await?;
+        let stopping: Vec<String> = known
+            .iter()
+            .filter(|i| i.state == "stopping")
+            .map(|i| i.id.clone())
+            .collect();
+        if !stopping.is_empty() {
+            ec2.wait_for_state(
+                &stopping,
+                "stopped",
+                Duration::from_secs(2),
+                Duration::from_secs(300),
+            )
+            .await?;
+        }
+        let known = ec2.instances().ids(ids).list().await?;
+        let stopped: Vec<Instance> = known
+            .iter()
+            .filter(|i| i.state == "stopped")
+            .cloned()
+            .collect();
+        ec2.guard("start", &stopped)?;
+        let report = ec2
+            .start_ids("start", stopped.iter().map(|i| i.id.clone()).collect())
+            .await?;
+        if !report.dry_run {
+            let marked: Vec<String> = known
+                .iter()
+                .filter(|i| i.tags.contains_key(marker::TAG))
+                .map(|i| i.id.clone())
+                .collect();
+            ec2.unmark(&marked).await?;
+        }
+        Ok(serde_json::to_value(report)?)
+    })
+}
+crate::undo_kind!(UNDO_STOP, undo_stop);
+
+/// The markers on the account's instances (tag [`marker::TAG`]).
+pub(crate) async fn markers(cx: &Context) -> Result<Vec<marker::Found>, AwsError> {
+    let ec2 = ec2(cx).await?;
+    let marked = ec2
+        .instances()
+        .filter("tag-key", [marker::TAG])
+        .list()
+        .await?;
+    let mut found = Vec::new();
+    for i in marked {
+        let Some(text) = i.tags.get(marker::TAG) else {
+            continue;
+        };
+        match marker::Marker::parse(text) {
+            Ok(m) => found.push(marker::Found {
+                object: format!("instance {}", i.id),
+                marker: m,
+            }),
+            Err(e) => {
+                tracing::warn!(instance = %i.id, error = %e, "a recovery marker that cannot be read is left alone")
+            }
+        }
+    }
+    Ok(found)
+}
 
 impl Ec2 {
     /// Checks the guards for touching `chosen`; refuses (touching nothing) with the reason.
@@ -473,6 +572,25 @@ impl Ec2 {
         if let Some(r) = self.untouched("stop", &ids) {
             return Ok(r);
         }
+        // Recorded before the call: in the ledger (a recovery on this machine starts them if
+        // the run dies) and as a tag on each instance (one on any machine can).
+        let record = UndoRecord::new(
+            UNDO_STOP,
+            format!("start instance(s) {}", ids.join(", ")),
+            json!({ "ids": ids }),
+        );
+        let mark = marker::Marker::of(cx, &record, self.settings.marker_lease);
+        let intent = cx.standby(record).map_err(|source| AwsError::Ledger {
+            operation: format!("stop instance(s) {}", ids.join(", ")),
+            source,
+        })?;
+        if let Some(m) = &mark {
+            self.mark(&ids, m).await?;
+        }
+        cx.with_stash(|s: &mut Stopped| {
+            s.ids.extend(ids.iter().cloned());
+            s.intents.push(intent.clone());
+        });
         let out = self
             .client
             .stop_instances()
@@ -481,7 +599,9 @@ impl Ec2 {
             .send()
             .await
             .map_err(|e| api_error("StopInstances", e))?;
-        cx.with_stash(|s: &mut Stopped| s.0.extend(ids.iter().cloned()));
+        if let Err(e) = intent.applied() {
+            tracing::warn!(error = %e, "the stop is made; its ledger record is not marked applied");
+        }
         Ok(ActionReport {
             action: "stop",
             ids,
@@ -522,8 +642,49 @@ impl Ec2 {
     /// Rollback helper: starts every instance this run's stop actions stopped (nothing when
     /// none were).
     pub async fn start_stopped(&self, cx: &Context) -> Result<ActionReport, AwsError> {
-        let ids = cx.with_stash(|s: &mut Stopped| std::mem::take(&mut s.0));
-        self.start_ids("start", ids).await
+        let Stopped { ids, intents } = cx.with_stash(std::mem::take::<Stopped>);
+        let report = self.start_ids("start", ids.clone()).await?;
+        if intents.iter().any(Intent::is_durable) {
+            self.unmark(&ids).await?;
+        }
+        for intent in intents {
+            if let Err(e) = intent.undone() {
+                tracing::warn!(error = %e, "the instances are started; their ledger record is not marked undone, so a recovery would start them again");
+            }
+        }
+        Ok(report)
+    }
+
+    /// Tags `ids` with `m`, the recovery marker of a change about to be made.
+    async fn mark(&self, ids: &[String], m: &marker::Marker) -> Result<(), AwsError> {
+        let tag = aws_sdk_ec2::types::Tag::builder()
+            .key(marker::TAG)
+            .value(m.to_text())
+            .build();
+        self.client
+            .create_tags()
+            .set_resources(Some(ids.to_vec()))
+            .tags(tag)
+            .send()
+            .await
+            .map_err(|e| api_error("CreateTags", e))?;
+        Ok(())
+    }
+
+    /// Removes the recovery marker from `ids` (nothing when there are none).
+    async fn unmark(&self, ids: &[String]) -> Result<(), AwsError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let tag = aws_sdk_ec2::types::Tag::builder().key(marker::TAG).build();
+        self.client
+            .delete_tags()
+            .set_resources(Some(ids.to_vec()))
+            .tags(tag)
+            .send()
+            .await
+            .map_err(|e| api_error("DeleteTags", e))?;
+        Ok(())
     }
 
     /// Reboots the chosen instances.

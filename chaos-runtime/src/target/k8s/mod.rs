@@ -44,12 +44,14 @@
 //! `events = false` stops the Events.
 
 mod events;
+mod markers;
 mod nodes;
 mod pod_info;
 mod pods;
 mod workloads;
 
 pub use events::{ClusterEvents, REPORTING_CONTROLLER};
+pub(crate) use markers::markers;
 pub use nodes::{node, nodes, uncordon_cordoned, NodeInfo, Nodes};
 pub use pod_info::PodInfo;
 pub use pods::{pods, Pods};
@@ -157,6 +159,9 @@ pub struct K8sSettings {
     pub retries: u32,
     /// Write Kubernetes Events.
     pub events: bool,
+    /// How long the recovery marker of a change is taken for its run's (see
+    /// [`marker`](crate::target::marker)); past it, a recovery from markers undoes the change.
+    pub marker_lease: Duration,
 }
 
 impl K8sSettings {
@@ -174,6 +179,7 @@ impl K8sSettings {
         "dry_run",
         "retries",
         "events",
+        "marker_lease",
     ];
 
     /// Reads `[targets.k8s]` from the context's settings, and `CHAOS_DRY_RUN`.
@@ -209,6 +215,9 @@ impl K8sSettings {
                 .integer_in("retries", 0..=100, "an integer from 0 to 100")?
                 .map_or(6, |n| n as u32),
             events: t.bool("events")?.unwrap_or(true),
+            marker_lease: t
+                .duration("marker_lease")?
+                .unwrap_or(crate::target::marker::DEFAULT_LEASE),
         })
     }
 }

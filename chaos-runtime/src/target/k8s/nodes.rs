@@ -1,12 +1,14 @@
 //! Nodes: selection, cordon / uncordon, drain and delete, readiness probes.
 
+use super::markers;
 use super::pod_info::PodInfo;
 use super::pods::{touch_pods, IN_FLIGHT};
 use super::{cluster, events, list_all, wait_until, ActionReport, Cluster, K8sError, POLL};
 use crate::context::Context;
 use crate::ledger::UndoRecord;
+use crate::target::marker::Marker;
 use crate::target::{glob, Select, Selection};
-use crate::target::{touches_nothing, Intent, TargetContext};
+use crate::target::{Intent, TargetContext};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, DeleteParams, ListParams};
 use serde::Serialize;
@@ -102,23 +104,14 @@ fn undo_cordon(
         let Some(node) = data["node"].as_str() else {
             return Err(format!("a `{UNDO_CORDON}` record needs a node: {data}").into());
         };
-        let c = cluster(&cx).await?;
-        if touches_nothing("uncordon", &[node.to_owned()], c.settings().dry_run).is_some() {
-            return Ok(json!({ "node": node, "dry_run": true }));
+        // As any uncordon: guards and dry-run apply; a node that is gone is left alone.
+        let report = self::node(&cx, node).uncordon(Select::all()).await?;
+        if !report.dry_run && !report.targets.is_empty() {
+            let c = cluster(&cx).await?;
+            let api: Api<Node> = Api::all(c.client().clone());
+            markers::mark(&c, &api, &format!("node {node}"), node, None).await?;
         }
-        let undone = set_unschedulable(&cx, &c, node, false).await?;
-        events::action(
-            &cx,
-            &c,
-            c.namespace(),
-            events::Regarding::nodes([node].into_iter()),
-            "ChaosNodeUncordoned",
-            "uncordon",
-            format!("uncordoned node {node}, cordoned by a run that died"),
-        )
-        .await;
-        mark_undone(undone);
-        Ok(json!({ "node": node, "uncordoned": true }))
+        Ok(serde_json::to_value(report)?)
     })
 }
 crate::undo_kind!(UNDO_CORDON, undo_cordon);
@@ -383,10 +376,14 @@ async fn set_unschedulable(
                 format!("uncordon node {name}"),
                 json!({ "node": name }),
             );
+            let marker = Marker::of(cx, &record, c.settings().marker_lease);
             let intent = cx.standby(record).map_err(|source| K8sError::Ledger {
                 operation: format!("cordon node {name}"),
                 source,
             })?;
+            if let Some(m) = &marker {
+                markers::mark(c, &api, &format!("node {name}"), name, Some(m)).await?;
+            }
             cx.with_stash(|s: &mut Cordoned| s.0.push((name.to_owned(), Some(intent.clone()))));
             Some(intent)
         };
@@ -407,7 +404,12 @@ async fn set_unschedulable(
             s.0 = kept;
             gone
         });
-        return Ok(forgotten.into_iter().filter_map(|(_, i)| i).collect());
+        let intents: Vec<Intent> = forgotten.into_iter().filter_map(|(_, i)| i).collect();
+        if intents.iter().any(Intent::is_durable) {
+            // This run marked it (a run with a ledger entry marks what it changes).
+            markers::mark(c, &api, &format!("node {name}"), name, None).await?;
+        }
+        return Ok(intents);
     }
     Ok(Vec::new())
 }

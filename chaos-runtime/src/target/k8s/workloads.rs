@@ -1,9 +1,11 @@
 //! Deployments: scale (remembering the old replica count for the rollback), rollout restart,
 //! availability probes and waits.
 
+use super::markers;
 use super::{cluster, events, wait_until, Cluster, K8sError, POLL};
 use crate::context::Context;
 use crate::ledger::UndoRecord;
+use crate::target::marker::Marker;
 use crate::target::touches_nothing;
 use crate::target::{Intent, TargetContext};
 use k8s_openapi::api::apps::v1::Deployment as K8sDeployment;
@@ -240,10 +242,15 @@ impl<'a> Deployment<'a> {
                 ),
                 json!({ "namespace": ns, "name": self.name, "replicas": previous }),
             );
+            let marker = Marker::of(self.cx, &record, c.settings().marker_lease);
             let intent = self.cx.standby(record).map_err(|source| K8sError::Ledger {
                 operation: format!("scale deployment {}", report.deployment),
                 source,
             })?;
+            if let Some(m) = &marker {
+                let what = format!("deployment {}", report.deployment);
+                markers::mark(&c, &api, &what, &self.name, Some(m)).await?;
+            }
             self.cx
                 .with_stash(|s: &mut Scaled| s.0.insert(key, (previous, Some(intent.clone()))));
             Some(intent)
@@ -373,6 +380,8 @@ async fn restore(
     }
     let now = d.fetch(&c, &ns, &api).await?;
     let previous = now.spec.replicas.unwrap_or(1);
+    // As any scale: the namespace and opt-in guards apply (a restore removes no pod).
+    d.guard(&c, &ns, "scale", &now, (0, None))?;
     d.set_replicas(&c, &ns, &api, replicas).await?;
     events::action(
         cx,
@@ -384,6 +393,9 @@ async fn restore(
         format!("restored deployment {ns}/{name} from {previous} to {replicas} replica(s)"),
     )
     .await;
+    if markers::has_marker(now.metadata.annotations.as_ref()) {
+        markers::mark(&c, &api, &format!("deployment {deployment}"), name, None).await?;
+    }
     Ok(ScaleReport {
         deployment,
         previous,
