@@ -71,6 +71,12 @@ impl Runner {
         cx: Context,
     ) -> (RunReport, Claimed) {
         let header = claimed.state().header.clone();
+        {
+            use crate::target::TargetContext;
+            // The undos name what they write after the dead run, as its own rollbacks would.
+            let run = header.run_id.clone();
+            cx.with_stash(|r: &mut crate::target::undo::RecoveringRun| r.0 = run);
+        }
         let stub;
         let exp = match exp {
             Some(e) => e,

@@ -218,3 +218,71 @@ impl Undo {
         .into()
     }
 }
+
+/// The run a recovery rolls back, in its context's stash: the undos it runs say so in what
+/// they write (see [`undo_key`]).
+#[derive(Default)]
+#[cfg_attr(not(feature = "k8s"), allow(dead_code))]
+pub(crate) struct RecoveringRun(pub(crate) String);
+
+/// A name for the undo of `kind` on `data` in the run `cx` belongs to (or the run a recovery
+/// rolls back), the same in the run's rollback helper, in a recovery from the ledger and in
+/// one from markers: what an undo writes under it (a Kubernetes Event) is written once however
+/// many times the undo runs. `None` when the run keeps no ledger entry. 16 hex digits, FNV-1a
+/// of the run id, the kind and the data's JSON text.
+#[cfg_attr(not(feature = "k8s"), allow(dead_code))]
+pub(crate) fn undo_key(cx: &Context, kind: &str, data: &Value) -> Option<String> {
+    use crate::target::TargetContext;
+    let run = match cx.ledger_entry() {
+        Some(entry) => entry.run_id().to_owned(),
+        None => cx.with_stash(|r: &mut RecoveringRun| r.0.clone()),
+    };
+    if run.is_empty() {
+        return None;
+    }
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in [
+        run.as_bytes(),
+        b"\0",
+        kind.as_bytes(),
+        b"\0",
+        data.to_string().as_bytes(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    Some(format!("{hash:016x}"))
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+    use crate::target::TargetContext;
+    use serde_json::json;
+
+    #[test]
+    fn the_key_names_the_run_kind_and_data_and_needs_a_run() {
+        let cx = Context::builder().build();
+        assert_eq!(undo_key(&cx, "k8s.scale", &json!({"replicas": 3})), None);
+        cx.with_stash(|r: &mut RecoveringRun| r.0 = "run-1".into());
+        let a = undo_key(&cx, "k8s.scale", &json!({"replicas": 3})).expect("a key");
+        assert_eq!(a.len(), 16);
+        assert_eq!(
+            undo_key(&cx, "k8s.scale", &json!({"replicas": 3})),
+            Some(a.clone())
+        );
+        assert_ne!(
+            undo_key(&cx, "k8s.scale", &json!({"replicas": 2})),
+            Some(a.clone())
+        );
+        assert_ne!(
+            undo_key(&cx, "k8s.uncordon", &json!({"replicas": 3})),
+            Some(a.clone())
+        );
+        cx.with_stash(|r: &mut RecoveringRun| r.0 = "run-2".into());
+        assert_ne!(undo_key(&cx, "k8s.scale", &json!({"replicas": 3})), Some(a));
+    }
+}

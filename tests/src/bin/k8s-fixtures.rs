@@ -46,9 +46,11 @@ async fn count_markers(cx: &Context) {
 }
 
 /// The crash-point sweep's experiments (`tests/tests/e2e/crash_sweep.rs`), run against a
-/// simulated cluster the test serves (`K8S_FIXTURES_NO_FALLBACK=1` and a settings file), so
+/// simulated cluster (and, with the `aws` feature, a moto server) the test serves (`K8S_FIXTURES_NO_FALLBACK=1` and a settings file), so
 /// that it outlives the harness the sweep kills.
 mod sweep {
+    #[cfg(feature = "aws")]
+    use chaos_harness::aws;
     use chaos_harness::prelude::*;
     use std::io::Write;
     use std::time::Duration;
@@ -99,6 +101,23 @@ mod sweep {
         }
         rollback! {
             action "uncordon what was cordoned" { k8s::uncordon_cordoned(cx).await? };
+        }
+    }
+
+    /// The instance tagged `Chaos=true` on the moto server the settings name, stopped; the
+    /// rollback block starts it again.
+    #[cfg(feature = "aws")]
+    #[experiment(title = "sweep: stop an EC2 instance", timeout = 60s)]
+    async fn ec2_stop(cx: &Context) {
+        method! {
+            action "stop the chaos instance" {
+                let ec2 = aws::ec2(cx).await?;
+                let chosen = ec2.instances().tag("Chaos", "true").choose(cx, Select::all()).await?;
+                ec2.stop(cx, &chosen, true).await?
+            };
+        }
+        rollback! {
+            action "start what was stopped" { aws::ec2(cx).await?.start_stopped(cx).await? };
         }
     }
 

@@ -31,6 +31,8 @@ const OUTPUT_KEEP: usize = 64 * 1024;
 /// One running moto server, dedicated to the test that started it.
 pub struct Moto {
     child: Child,
+    /// Where the server's recorder writes (see [`Moto::record`]).
+    recording: PathBuf,
     port: u16,
     url: String,
     output: Arc<Mutex<Vec<u8>>>,
@@ -66,9 +68,13 @@ impl Moto {
     fn try_start(server: &Path) -> Result<Moto, Retry> {
         let port = free_port();
         let url = format!("http://127.0.0.1:{port}");
+        let recording =
+            std::env::temp_dir().join(format!("moto-recording-{}-{port}", std::process::id()));
         let mut child = Command::new(server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("PYTHONUNBUFFERED", "1")
+            // Recording starts only when asked (`Moto::record`); this is where it goes.
+            .env("MOTO_RECORDER_FILEPATH", &recording)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -81,6 +87,7 @@ impl Moto {
         ];
         let mut moto = Moto {
             child,
+            recording,
             port,
             url,
             output,
@@ -156,6 +163,64 @@ impl Moto {
         }
     }
 
+    /// Starts recording the requests the server receives, forgetting any recorded before (moto's
+    /// recorder, `/moto-api/recorder/*`); [`Moto::recorded_actions`] reads them back.
+    ///
+    /// # Panics
+    ///
+    /// When the server does not answer 200.
+    pub fn record(&self) {
+        for path in [
+            "/moto-api/recorder/reset-recording",
+            "/moto-api/recorder/start-recording",
+        ] {
+            match http(self.port, "POST", path, &[], "") {
+                Ok((200, _)) => {}
+                Ok((code, body)) => panic!("moto {path} at {} answered {code}: {body}", self.url),
+                Err(e) => panic!("moto {path} at {} failed: {e}", self.url),
+            }
+        }
+    }
+
+    /// The `Action` of every Query API request recorded since [`Moto::record`], in order
+    /// (`"StopInstances"`, `"StartInstances"`, ...): how many times a client made each call.
+    ///
+    /// # Panics
+    ///
+    /// When the recording cannot be downloaded or a line of it is not moto's JSON.
+    pub fn recorded_actions(&self) -> Vec<String> {
+        use base64::Engine as _;
+        let text = match http(
+            self.port,
+            "GET",
+            "/moto-api/recorder/download-recording",
+            &[],
+            "",
+        ) {
+            Ok((200, body)) => body,
+            Ok((code, body)) => panic!("moto's recording at {} answered {code}: {body}", self.url),
+            Err(e) => panic!("moto's recording at {} failed: {e}", self.url),
+        };
+        let mut actions = Vec::new();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let entry: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("a line of moto's recording is not JSON ({e}): {line}"));
+            let body = entry["body"].as_str().unwrap_or_default();
+            let body = if entry["body_encoded"] == true {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(body)
+                    .unwrap_or_else(|e| panic!("a recorded body is not base64 ({e}): {line}"));
+                String::from_utf8_lossy(&bytes).into_owned()
+            } else {
+                body.to_owned()
+            };
+            if let Some(action) = body.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
+                actions.push(action.to_owned());
+            }
+        }
+        actions
+    }
+
     /// Environment variables that point the AWS SDK (and CLI) at this server.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
@@ -212,6 +277,7 @@ impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.recording);
     }
 }
 

@@ -1,5 +1,6 @@
 //! The crash-point sweep: every kind of effect a run makes (a process-level rollback block;
-//! Kubernetes scale, cordon and terminate on a simulated cluster the test serves), with the
+//! Kubernetes scale, cordon and terminate on a simulated cluster the test serves; with the
+//! `aws` feature, an EC2 stop on a moto server), with the
 //! harness killed by SIGKILL right after each record it makes durable (`CHAOS_CRASH_AT=N`, the
 //! `crash-points` feature), from the entry's header to its close; then killed from outside
 //! while a run is under way. After each kill: the guardian (or, with `CHAOS_GUARDIAN=off`, as
@@ -17,13 +18,19 @@ use std::time::{Duration, Instant};
 
 const EXE: &str = env!("CARGO_BIN_EXE_k8s-fixtures");
 
-/// A cluster that outlives the harnesses the sweep kills, and the settings that reach it.
+/// A cluster (and, for EC2, a moto server) that outlives the harnesses the sweep kills, and the
+/// settings that reach it.
 struct Cluster {
     sim: Sim,
     settings: PathBuf,
+    /// The moto server of an EC2 effect, with one instance tagged `Chaos=true`; every request
+    /// it gets is recorded (which calls were made, how many times).
+    #[cfg(feature = "aws")]
+    moto: Option<chaos_test_support::moto::Moto>,
 }
 
-fn cluster(dir: &Path) -> Cluster {
+/// A cluster, and a moto server when `aws` is set.
+fn cluster(dir: &Path, aws: bool) -> Cluster {
     let sim = Sim::start(SimConfig {
         replace_delay: Duration::from_millis(50),
         ready_delay: Duration::from_millis(50),
@@ -35,16 +42,36 @@ fn cluster(dir: &Path) -> Cluster {
     sim.write_kubeconfig(&kubeconfig, "demo")
         .expect("kubeconfig written");
     let settings = dir.join("chaos.toml");
-    std::fs::write(
-        &settings,
-        // Markers are taken for dead at once: recovery from markers needs no wait.
-        format!(
-            "[targets.k8s]\nkubeconfig = {:?}\nmarker_lease = \"0s\"\n",
-            kubeconfig.display().to_string()
-        ),
-    )
-    .expect("settings written");
-    Cluster { sim, settings }
+    // Markers are taken for dead at once: recovery from markers needs no wait.
+    let mut toml = format!(
+        "[targets.k8s]\nkubeconfig = {:?}\nmarker_lease = \"0s\"\n",
+        kubeconfig.display().to_string()
+    );
+    #[cfg(feature = "aws")]
+    let moto = aws.then(|| {
+        let moto = chaos_test_support::moto::Moto::start();
+        let (code, body) = moto.ec2_query(
+            "Action=RunInstances&Version=2016-11-15&ImageId=ami-12c6146b&InstanceType=t2.micro\
+             &MinCount=1&MaxCount=1&TagSpecification.1.ResourceType=instance\
+             &TagSpecification.1.Tag.1.Key=Chaos&TagSpecification.1.Tag.1.Value=true",
+        );
+        assert_eq!(code, 200, "{body}");
+        moto.record();
+        toml.push_str(&format!(
+            "[targets.aws]\nregion = \"us-east-1\"\nendpoint_url = {:?}\nmarker_lease = \"0s\"\n",
+            moto.url()
+        ));
+        moto
+    });
+    #[cfg(not(feature = "aws"))]
+    assert!(!aws, "the EC2 effect needs the `aws` feature");
+    std::fs::write(&settings, toml).expect("settings written");
+    Cluster {
+        sim,
+        settings,
+        #[cfg(feature = "aws")]
+        moto,
+    }
 }
 
 /// One kind of effect: its experiment, whether the cluster and files are as before the run,
@@ -60,6 +87,8 @@ struct Effect {
     block: bool,
     /// Whether the change carries a marker on its object (recoverable without the ledger).
     marked: bool,
+    /// Whether it needs a moto server (the EC2 effect).
+    aws: bool,
 }
 
 fn events(c: &Cluster, reason: &str) -> usize {
@@ -117,6 +146,7 @@ const EFFECTS: [Effect; 4] = [
         },
         block: true,
         marked: false,
+        aws: false,
     },
     Effect {
         experiment: "k8s_fixtures::sweep::scale",
@@ -132,6 +162,7 @@ const EFFECTS: [Effect; 4] = [
         },
         block: false,
         marked: true,
+        aws: false,
     },
     Effect {
         experiment: "k8s_fixtures::sweep::cordon",
@@ -147,6 +178,7 @@ const EFFECTS: [Effect; 4] = [
         },
         block: false,
         marked: true,
+        aws: false,
     },
     Effect {
         experiment: "k8s_fixtures::sweep::terminate",
@@ -162,8 +194,57 @@ const EFFECTS: [Effect; 4] = [
         },
         block: true,
         marked: false,
+        aws: false,
     },
 ];
+
+/// The moto server's instances: (id, state, whether it carries a recovery marker).
+#[cfg(feature = "aws")]
+fn instances(c: &Cluster) -> Vec<(String, String, bool)> {
+    let moto = c.moto.as_ref().expect("the EC2 effect's moto server");
+    let (code, body) = moto.ec2_query("Action=DescribeInstances&Version=2016-11-15");
+    assert_eq!(code, 200, "{body}");
+    let tag = format!("<key>{}</key>", chaos_harness::target::marker::TAG);
+    body.split("<instanceId>")
+        .skip(1)
+        .map(|item| {
+            let id = item.split("</instanceId>").next().unwrap_or_default();
+            let state = item
+                .split("<instanceState>")
+                .nth(1)
+                .and_then(|s| s.split("<name>").nth(1))
+                .and_then(|s| s.split("</name>").next())
+                .unwrap_or_default();
+            (id.to_owned(), state.to_owned(), item.contains(&tag))
+        })
+        .collect()
+}
+
+/// An EC2 stop, undone by a start (its standby record, or the rollback block's
+/// `start_stopped`); counted from the calls moto's recorder saw.
+#[cfg(feature = "aws")]
+const EC2_STOP: Effect = Effect {
+    experiment: "k8s_fixtures::sweep::ec2_stop",
+    restored: |c, _| {
+        let not: Vec<_> = instances(c)
+            .into_iter()
+            .filter(|(_, state, _)| state != "running" && state != "pending")
+            .collect();
+        match not.is_empty() {
+            true => Ok(()),
+            false => Err(format!("instances not running: {not:?}")),
+        }
+    },
+    counts: |c, _| {
+        let moto = c.moto.as_ref().expect("the EC2 effect's moto server");
+        let actions = moto.recorded_actions();
+        let n = |a: &str| actions.iter().filter(|x| *x == a).count();
+        (n("StopInstances"), n("StartInstances"))
+    },
+    block: false,
+    marked: true,
+    aws: true,
+};
 
 fn entries(ledger: &Path) -> usize {
     std::fs::read_dir(ledger)
@@ -213,6 +294,10 @@ enum Mode {
 /// The harness binary with the cluster's settings, in `tmp`.
 fn harness(c: &Cluster, tmp: &Path, mode: Mode) -> (std::process::Command, PathBuf, PathBuf) {
     let (mut cmd, jd, cd) = command(EXE, tmp);
+    #[cfg(feature = "aws")]
+    if let Some(moto) = &c.moto {
+        cmd.envs(moto.env());
+    }
     cmd.env("K8S_FIXTURES_NO_FALLBACK", "1")
         .env("CHAOS_SETTINGS", &c.settings)
         .env(
@@ -239,6 +324,15 @@ fn marked(c: &Cluster) -> Vec<String> {
             }
         }
     }
+    #[cfg(feature = "aws")]
+    if c.moto.is_some() {
+        out.extend(
+            instances(c)
+                .into_iter()
+                .filter(|(_, _, marked)| *marked)
+                .map(|(id, _, _)| format!("instance {id}")),
+        );
+    }
     out
 }
 
@@ -246,7 +340,7 @@ fn marked(c: &Cluster) -> Vec<String> {
 /// them all; returns how many checkpoints there were. Panics with what was left over.
 fn sweep(effect: &Effect, mode: Mode) -> usize {
     let tmp = tempfile::tempdir().expect("tempdir").keep();
-    let c = cluster(&tmp);
+    let c = cluster(&tmp, effect.aws);
     let mut journals = 0;
     for n in 1.. {
         let case = format!("{} killed at checkpoint {n}, {mode:?}", effect.experiment);
@@ -365,11 +459,11 @@ fn after_kill(
     recovered_journals(&jd).len()
 }
 
-#[test]
-fn every_checkpoint_of_every_effect_recovers_by_guardian_next_start_and_markers() {
+/// Sweeps each of `effects` in each mode that applies to it; prints the sweep's size.
+fn sweep_all(effects: &[&Effect]) {
     let mut sizes = Vec::new();
     let mut kills = 0;
-    for effect in &EFFECTS {
+    for effect in effects {
         for mode in [Mode::Guardian, Mode::NextStart, Mode::LedgerLost] {
             if mode == Mode::LedgerLost && !effect.marked {
                 // No marker to recover from: a lost ledger loses a rollback block.
@@ -388,17 +482,32 @@ fn every_checkpoint_of_every_effect_recovers_by_guardian_next_start_and_markers(
 }
 
 #[test]
+fn every_checkpoint_of_every_effect_recovers_by_guardian_next_start_and_markers() {
+    sweep_all(&EFFECTS.iter().collect::<Vec<_>>());
+}
+
+#[cfg(feature = "aws")]
+#[test]
+fn every_checkpoint_of_an_ec2_stop_recovers_by_guardian_next_start_and_tags() {
+    sweep_all(&[&EC2_STOP]);
+}
+
+#[test]
 fn kills_from_outside_at_random_times_recover() {
     use chaos_harness::SeededRng;
     let tmp = tempfile::tempdir().expect("tempdir").keep();
-    let c = cluster(&tmp);
-    // Seeded: a failing delay can be replayed.
-    let mut rng = SeededRng::new(11);
+    let c = cluster(&tmp, false);
+    // Seeded: a failing delay can be replayed (`CHAOS_SWEEP_SEED` tries others).
+    let seed = std::env::var("CHAOS_SWEEP_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(11);
+    let mut rng = SeededRng::new(seed);
     let mut killed = 0;
     for (i, effect) in EFFECTS.iter().cycle().take(24).enumerate() {
         let delay = Duration::from_micros(rng.below(60_000));
         let run_dir = tmp.join(format!("{i}"));
-        let case = format!("{} killed after {delay:?}", effect.experiment);
+        let case = format!("{} killed after {delay:?} (seed {seed})", effect.experiment);
         let (mut cmd, _, cd) = harness(&c, &run_dir, Mode::Guardian);
         let before = (effect.counts)(&c, &cd);
         let mut child = cmd

@@ -120,6 +120,7 @@ pub(crate) async fn started(cx: &Context, c: &Cluster) {
             cx.seed()
         ),
         at,
+        None,
     )
     .await;
 }
@@ -149,6 +150,40 @@ pub(crate) async fn action(
         "Normal",
         note,
         SystemTime::now(),
+        None,
+    )
+    .await;
+}
+
+/// Writes the Event of an undo in `ns`, once: under a name made of its
+/// [`undo_key`](crate::target::undo::undo_key) when it has one, so that an undo run again (a
+/// recovery after a kill between the undo and its ledger record) does not say it twice.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn undo(
+    cx: &Context,
+    c: &Cluster,
+    ns: &str,
+    regarding: Regarding,
+    reason: &str,
+    action: &str,
+    note: String,
+    key: Option<String>,
+) {
+    if !enabled(c) {
+        return;
+    }
+    let note = format!("{}: {note}", cx.experiment());
+    write(
+        cx,
+        c,
+        ns,
+        regarding,
+        reason,
+        action,
+        "Normal",
+        note,
+        SystemTime::now(),
+        key,
     )
     .await;
 }
@@ -164,6 +199,7 @@ async fn write(
     kind: &str,
     note: String,
     at: SystemTime,
+    key: Option<String>,
 ) {
     let allowed = &c.settings().allowed_namespaces;
     if !allowed.is_empty() && !allowed.iter().any(|a| a == ns) {
@@ -174,7 +210,10 @@ async fn write(
     cx.with_stash(|l: &mut Ledger| l.namespaces.insert(ns.to_owned()));
     let event = Event {
         metadata: ObjectMeta {
-            name: Some(event_name(cx.experiment(), at)),
+            name: Some(match &key {
+                Some(key) => format!("{}.undo-{key}", event_prefix(cx.experiment())),
+                None => event_name(cx.experiment(), at),
+            }),
             namespace: Some(ns.to_owned()),
             labels: Some([("chaos-harness.dev/seed".to_owned(), cx.seed().to_string())].into()),
             ..ObjectMeta::default()
@@ -194,6 +233,13 @@ async fn write(
     // One attempt, bounded: an Event never holds an activity up.
     match tokio::time::timeout(EVENT_TIMEOUT, api.create(&pp, &event)).await {
         Ok(Ok(_)) => {}
+        Ok(Err(kube::Error::Api(e))) if e.code == 409 && key.is_some() => {
+            tracing::debug!(
+                namespace = ns,
+                reason,
+                "the undo's Event was written before"
+            );
+        }
         Ok(Err(e)) => {
             tracing::warn!(
                 namespace = ns,
@@ -217,6 +263,20 @@ fn timestamp(at: SystemTime) -> k8s_openapi::jiff::Timestamp {
 /// A unique, valid Event name: `chaos.<experiment slug>.<hex>`.
 fn event_name(experiment: &str, at: SystemTime) -> String {
     static SEQ: AtomicU64 = AtomicU64::new(0);
+    let nanos = at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "{}.{:x}{:x}{seq:x}",
+        event_prefix(experiment),
+        nanos,
+        std::process::id()
+    )
+}
+
+/// `chaos.<experiment slug>`, the start of the names of an experiment's Events.
+fn event_prefix(experiment: &str) -> String {
     let mut slug: String = experiment
         .chars()
         .map(|c| {
@@ -229,15 +289,9 @@ fn event_name(experiment: &str, at: SystemTime) -> String {
         .collect();
     slug.truncate(100);
     let slug = slug.trim_matches('-');
-    let nanos = at
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
     format!(
-        "chaos.{}.{:x}{:x}{seq:x}",
-        if slug.is_empty() { "experiment" } else { slug },
-        nanos,
-        std::process::id()
+        "chaos.{}",
+        if slug.is_empty() { "experiment" } else { slug }
     )
 }
 
@@ -351,6 +405,7 @@ fn spawn(cx: &Context, reason: &'static str, action: &'static str, note: String)
                 "Normal",
                 note,
                 at,
+                None,
             )
             .await;
         }
@@ -403,6 +458,7 @@ async fn finish_run(cx: &Context, report: &RunReport) {
                 kind,
                 note.clone(),
                 SystemTime::now(),
+                None,
             )
             .await;
         }

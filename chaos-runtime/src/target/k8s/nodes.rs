@@ -7,6 +7,7 @@ use super::{cluster, events, list_all, wait_until, ActionReport, Cluster, K8sErr
 use crate::context::Context;
 use crate::ledger::UndoRecord;
 use crate::target::marker::Marker;
+use crate::target::undo::undo_key;
 use crate::target::{glob, Select, Selection};
 use crate::target::{Intent, TargetContext};
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -105,16 +106,45 @@ fn undo_cordon(
             return Err(format!("a `{UNDO_CORDON}` record needs a node: {data}").into());
         };
         // As any uncordon: guards and dry-run apply; a node that is gone is left alone.
-        let report = self::node(&cx, node).uncordon(Select::all()).await?;
-        if !report.dry_run && !report.targets.is_empty() {
-            let c = cluster(&cx).await?;
-            let api: Api<Node> = Api::all(c.client().clone());
-            markers::mark(&c, &api, &format!("node {node}"), node, None).await?;
+        let nodes = self::node(&cx, node);
+        let (c, chosen, done) = nodes.prepare("uncordon", Select::all()).await?;
+        if let Some(report) = done {
+            return Ok(serde_json::to_value(report)?);
         }
-        Ok(serde_json::to_value(report)?)
+        let api: Api<Node> = Api::all(c.client().clone());
+        for n in &chosen {
+            // Idempotent: a node already schedulable (uncordoned by the run, killed before
+            // its ledger said so) is not uncordoned again, and its Event is written once.
+            if n.unschedulable {
+                mark_undone(set_unschedulable(&cx, &c, &n.name, false).await?);
+            }
+            uncordoned(&cx, &c, &n.name).await;
+            markers::mark(&c, &api, &format!("node {}", n.name), &n.name, None).await?;
+        }
+        Ok(serde_json::to_value(ActionReport {
+            action: "uncordon",
+            targets: chosen.into_iter().map(|n| n.name).collect(),
+            dry_run: false,
+        })?)
     })
 }
+
 crate::undo_kind!(UNDO_CORDON, undo_cordon);
+
+/// The Event of a cordon's undo: node `name` uncordoned; once per undo.
+async fn uncordoned(cx: &Context, c: &Cluster, name: &str) {
+    events::undo(
+        cx,
+        c,
+        c.namespace(),
+        events::Regarding::nodes(std::iter::once(name)),
+        "ChaosNodeUncordoned",
+        "uncordon",
+        format!("uncordoned node {name}, which this run cordoned"),
+        undo_key(cx, UNDO_CORDON, &json!({ "node": name })),
+    )
+    .await;
+}
 
 impl<'a> Nodes<'a> {
     /// Adds a label selector; several are ANDed.
@@ -466,17 +496,8 @@ pub async fn uncordon_cordoned(cx: &Context) -> Result<Vec<String>, K8sError> {
     for n in &names {
         // Forgets each node once uncordoned: a failed rollback can be run again.
         undone.extend(set_unschedulable(cx, &c, n, false).await?);
+        uncordoned(cx, &c, n).await;
     }
-    events::action(
-        cx,
-        &c,
-        c.namespace(),
-        events::Regarding::nodes(names.iter().map(String::as_str)),
-        "ChaosNodeUncordoned",
-        "uncordon",
-        format!("uncordoned node(s) this run cordoned: {}", names.join(", ")),
-    )
-    .await;
     mark_undone(undone);
     Ok(names)
 }

@@ -7,6 +7,7 @@ use crate::context::Context;
 use crate::ledger::UndoRecord;
 use crate::target::marker::Marker;
 use crate::target::touches_nothing;
+use crate::target::undo::undo_key;
 use crate::target::{Intent, TargetContext};
 use k8s_openapi::api::apps::v1::Deployment as K8sDeployment;
 use kube::api::{Api, Patch, PatchParams};
@@ -382,15 +383,29 @@ async fn restore(
     let previous = now.spec.replicas.unwrap_or(1);
     // As any scale: the namespace and opt-in guards apply (a restore removes no pod).
     d.guard(&c, &ns, "scale", &now, (0, None))?;
-    d.set_replicas(&c, &ns, &api, replicas).await?;
-    events::action(
+    // Idempotent: a deployment already back at its count (restored before a kill that came
+    // ahead of the ledger's record of it) is not scaled again, and its Event, written under
+    // the undo's key, is written once.
+    let note = if previous == replicas {
+        format!("deployment {ns}/{name} is back at {replicas} replica(s)")
+    } else {
+        d.set_replicas(&c, &ns, &api, replicas).await?;
+        format!("restored deployment {ns}/{name} from {previous} to {replicas} replica(s)")
+    };
+    let key = undo_key(
+        cx,
+        UNDO_SCALE,
+        &json!({ "namespace": ns, "name": name, "replicas": replicas }),
+    );
+    events::undo(
         cx,
         &c,
         &ns,
         events::Regarding::deployment(&ns, name, now.metadata.uid.as_deref()),
         "ChaosDeploymentRestored",
         "scale",
-        format!("restored deployment {ns}/{name} from {previous} to {replicas} replica(s)"),
+        note,
+        key,
     )
     .await;
     if markers::has_marker(now.metadata.annotations.as_ref()) {
