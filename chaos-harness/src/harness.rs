@@ -59,6 +59,12 @@ pub(crate) fn ledger_dir() -> PathBuf {
     journal_dir().join("ledger")
 }
 
+/// Whether `CHAOS_LEDGER` turns the write-ahead ledger off (no crash safety).
+fn ledger_off() -> bool {
+    chaos_runtime::env::var(chaos_runtime::env::LEDGER)
+        .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "off" | "0" | "false"))
+}
+
 /// The journal file of experiment `name` (`suite::x` → `<journal_dir>/suite__x.json`).
 pub fn journal_path(name: &str) -> PathBuf {
     journal_dir().join(format!("{}.json", name.replace("::", "__")))
@@ -115,7 +121,9 @@ pub fn run_main(
         chaos_runtime::redact::install_panic_hook();
         let harness = HARNESS.get_or_init(|| Harness::new(setup));
         // What runs killed before their rollbacks left, before this one's trials.
-        crate::recovery::at_start(&ledger_dir(), &journal_dir(), harness);
+        if !ledger_off() {
+            crate::recovery::at_start(&ledger_dir(), &journal_dir(), harness);
+        }
     }
     let verbose = args.nocapture || chaos_runtime::env::switch(chaos_runtime::env::PROGRESS);
     let trials = regs
@@ -261,10 +269,12 @@ fn run_experiment(
     let mut runner = Runner::new()
         .sink(recorder.clone())
         .sink(Console::new(name, verbose))
-        .interrupt(Interrupt::on_signals())
-        .ledger(ledger_dir());
-    if let Some(guardian) = crate::guardian::for_this_process(&ledger_dir(), &journal_dir()) {
-        runner = runner.guardian(guardian);
+        .interrupt(Interrupt::on_signals());
+    if !ledger_off() {
+        runner = runner.ledger(ledger_dir());
+        if let Some(guardian) = crate::guardian::for_this_process(&ledger_dir(), &journal_dir()) {
+            runner = runner.guardian(guardian);
+        }
     }
     let mut deliveries = None;
     if let Some(notifier) = &harness.notifier {

@@ -162,6 +162,17 @@ fn context(
         .build()
 }
 
+/// Whether the recovery runs in dry run (`CHAOS_DRY_RUN`, or `dry_run = true` in a target's
+/// settings): its undos touch nothing, so the entries are kept.
+fn dry_run(harness: &Harness) -> bool {
+    chaos_runtime::env::dry_run()
+        || harness
+            .settings
+            .targets
+            .values()
+            .any(|t| t.get("dry_run").and_then(|v| v.as_bool()) == Some(true))
+}
+
 /// A runtime for the recoveries, or `None` (said on stderr).
 fn runtime() -> Option<tokio::runtime::Runtime> {
     match tokio::runtime::Builder::new_current_thread()
@@ -268,6 +279,7 @@ async fn recover(claimed: Claimed, journals: &Path, harness: &Harness) -> bool {
             "damage": damage,
             "undos": undos,
             "rollback_block": rollback_block,
+            "dry_run": dry_run(harness),
         }));
     });
     let journal = recorder.journal();
@@ -280,7 +292,14 @@ async fn recover(claimed: Claimed, journals: &Path, harness: &Harness) -> bool {
         header.run_id, header.experiment, header.owner.pid, header.owner.host
     );
     let ran = report.rollbacks.len();
-    if failed == 0 {
+    if dry_run(harness) {
+        // Nothing was touched: the entry (and any marker) stays for a recovery that acts.
+        eprintln!(
+            "chaos: recovery of {who} in dry run: {ran} rollback(s) resolved, nothing touched; the entry is kept ({entry_path}); journal {}",
+            journal_path.display()
+        );
+        true
+    } else if failed == 0 {
         if let Err(e) = claimed.finish() {
             eprintln!("chaos: recovery: {e}");
         }

@@ -18,6 +18,9 @@ pub const LEDGER_DIR: &str = "CHAOS_LEDGER_DIR";
 /// `off` (or `0`, `false`): no guardian process watches the harness's runs; a run killed
 /// mid-way is then rolled back by the next harness start, not at once.
 pub const GUARDIAN: &str = "CHAOS_GUARDIAN";
+/// `off` (or `0`, `false`): runs keep no write-ahead ledger entry and a harness start looks
+/// for no dead runs: no crash safety (for measuring what it costs). `--recover` still recovers.
+pub const LEDGER: &str = "CHAOS_LEDGER";
 /// How long the end of a run waits for notifications; overrides `journal.flush_timeout`.
 pub const FLUSH_TIMEOUT: &str = "CHAOS_FLUSH_TIMEOUT";
 /// `1` or `true`: every target resolves and records its selection and touches nothing.

@@ -23,9 +23,12 @@ use std::process::Command;
 const EXE: &str = env!("CARGO_BIN_EXE_bench-hello");
 const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
-fn run_ours(url: &str, dir: &Path) -> Measured {
+fn run_ours(url: &str, dir: &Path, ledger: bool) -> Measured {
     let journals = dir.join("journals");
     let mut cmd = Command::new(EXE);
+    if !ledger {
+        cmd.env("CHAOS_LEDGER", "off");
+    }
     cmd.env("service_url", url)
         .env("CHAOS_JOURNAL_DIR", &journals)
         .env_remove("CHAOS_SEED")
@@ -136,9 +139,10 @@ fn main() {
     let n = runs(30);
     let svc = chaos_examples::demo::DemoService::start().expect("the demo service starts");
     let url = svc.url();
+    // On the disk of the target directory, where journals and the ledger live by default.
     let tmp = tempfile::Builder::new()
         .prefix("bench-hello-")
-        .tempdir()
+        .tempdir_in(target_dir())
         .expect("tempdir");
 
     let ctk = match chaostoolkit(&url, &tmp.path().join("ctk")) {
@@ -160,12 +164,14 @@ fn main() {
     });
 
     for w in 0..2 {
-        run_ours(&url, &tmp.path().join(format!("warm{w}")));
+        run_ours(&url, &tmp.path().join(format!("warm{w}")), true);
     }
     let mut ours = Series::new();
+    let mut off = Series::new();
     for i in 0..n {
-        let m = run_ours(&url, &tmp.path().join(format!("ours{i}")));
+        let m = run_ours(&url, &tmp.path().join(format!("ours{i}")), true);
         ours.push(&m);
+        off.push(&run_ours(&url, &tmp.path().join(format!("off{i}")), false));
         let mut failed = false;
         if let Some((chaos, exp, series)) = &mut ctk {
             match run_chaostoolkit(chaos, exp, &tmp.path().join(format!("ctk{i}"))) {
@@ -191,6 +197,12 @@ fn main() {
         "runs: {n} of each, interleaved, after warm-up; every run passed and wrote its journal"
     );
     println!("{}", ours.line("chaos-harness"));
+    println!("{}", off.line("CHAOS_LEDGER=off"));
+    println!(
+        "FIGURE (issue 11, 1): the ledger costs hello world {:+.2} ms median wall, {:+.2} ms CPU (target: under 1 ms)",
+        median(&ours.walls) - median(&off.walls),
+        median(&ours.cpu) - median(&off.cpu)
+    );
     let wall = median(&ours.walls);
     let p90 = percentile(&ours.walls, 90.0);
     let rss = median(&ours.rss);

@@ -10,7 +10,9 @@
 //! - with `--test-threads 1`, journals in a temp dir (`TMPDIR`, else `/tmp`);
 //! - with libtest-mimic's default thread count, journals in the temp dir;
 //! - with `--test-threads 1`, journals on tmpfs (`/dev/shm`, when there is one): the harness's
-//!   own cost, without the disk file system's.
+//!   own cost, without the disk file system's;
+//! - with `--test-threads 1` and `CHAOS_LEDGER=off`: what the write-ahead ledger (an entry per
+//!   run, synced to disk) costs each experiment, by difference.
 //!
 //! Per-experiment time = (median full run - median baseline) / 1000. Every full run must leave
 //! 1,000 journals of outcome `passed`; nothing asserts a timing.
@@ -32,8 +34,14 @@ const COUNT: usize = 1000;
 
 /// Runs the binary with `args`, its outputs in `dir` and its journals in `journals`.
 fn run(args: &[&str], dir: &Path, journals: &Path) -> Measured {
+    run_env(args, dir, journals, &[])
+}
+
+/// As [`run`], with `env` set.
+fn run_env(args: &[&str], dir: &Path, journals: &Path, env: &[(&str, &str)]) -> Measured {
     let mut cmd = Command::new(EXE);
     cmd.args(args)
+        .envs(env.iter().copied())
         .env("CHAOS_JOURNAL_DIR", journals)
         .env_remove("CHAOS_SEED")
         .env_remove("CHAOS_PROGRESS");
@@ -126,7 +134,8 @@ fn main() {
     );
     check_journals(&warm.join("journals"), true);
 
-    let (mut base, mut one, mut many, mut one_shm) = (
+    let (mut base, mut one, mut many, mut one_shm, mut one_off) = (
+        Series::default(),
         Series::default(),
         Series::default(),
         Series::default(),
@@ -145,6 +154,15 @@ fn main() {
 
         let journals = d.join("one/journals");
         one.push(&run(&["--test-threads", "1"], &d.join("one"), &journals));
+        check_journals(&journals, false);
+
+        let journals = d.join("off/journals");
+        one_off.push(&run_env(
+            &["--test-threads", "1"],
+            &d.join("off"),
+            &journals,
+            &[("CHAOS_LEDGER", "off")],
+        ));
         check_journals(&journals, false);
 
         let journals = d.join("many/journals");
@@ -168,6 +186,7 @@ fn main() {
     );
     println!("{}", base.line("baseline (filter matching nothing)"));
     println!("{}", one.line("--test-threads 1"));
+    println!("{}", one_off.line("--test-threads 1, CHAOS_LEDGER=off"));
     println!("{}", many.line(&format!("default threads ({threads})")));
     if shm.is_some() {
         println!("{}", one_shm.line("--test-threads 1, journals on tmpfs"));
@@ -180,6 +199,12 @@ fn main() {
         "per experiment: {:.3} ms wall, of which CPU user {:.3} ms + sys {sys_per:.3} ms (--test-threads 1)",
         one.per(&base),
         (median(&one.user) - median(&base.user)) / COUNT as f64,
+    );
+    println!(
+        "FIGURE (issue 11, 1): the ledger costs {:.3} ms per experiment (--test-threads 1: {:.3} ms with it, {:.3} ms with CHAOS_LEDGER=off)",
+        one.per(&base) - one_off.per(&base),
+        one.per(&base),
+        one_off.per(&base),
     );
     if shm.is_some() {
         println!(

@@ -93,6 +93,19 @@ mod sweep {
         }
     }
 
+    /// As `scale`, then a wait of 30 s in the method: a harness killed from outside during the
+    /// wait has its scale restored by its guardian (the `ledger` bench times that).
+    #[experiment(title = "sweep: scale a deployment and hold", timeout = 60s)]
+    async fn scale_and_hold(cx: &Context) {
+        method! {
+            action "scale web to 1" { k8s::deployment(cx, "demo", "web").scale(1).await? };
+            pause 30s;
+        }
+        rollback! {
+            action "restore the scales" { k8s::restore_scales(cx).await? };
+        }
+    }
+
     /// `node-2` cordoned; the rollback block uncordons it.
     #[experiment(title = "sweep: cordon a node", timeout = 30s)]
     async fn cordon(cx: &Context) {

@@ -524,3 +524,100 @@ fn kills_from_outside_at_random_times_recover() {
     }
     assert!(killed > 0, "no run was killed: the delays are too long");
 }
+
+#[test]
+fn guards_and_dry_run_apply_to_a_recovery_and_keep_what_it_did_not_undo() {
+    let tmp = tempfile::tempdir().expect("tempdir").keep();
+    let c = cluster(&tmp, false);
+    // A run killed from outside while it holds web at 1 replica; no guardian.
+    let (mut cmd, jd, _) = harness(&c, &tmp, Mode::NextStart);
+    let ledger = jd.join("ledger");
+    let mut child = cmd
+        .args(["--exact", "k8s_fixtures::sweep::scale_and_hold"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the harness starts");
+    let applied = || {
+        std::fs::read_dir(&ledger).is_ok_and(|d| {
+            d.flatten()
+                .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("\"applied\"")))
+        })
+    };
+    assert!(wait(Duration::from_secs(30), || web_replicas(&c) == 1
+        && applied()));
+    child.kill().expect("SIGKILL");
+    child.wait().expect("the harness ends");
+    let marker = || marked(&c);
+    assert_eq!(marker(), ["deployments \"web\""]);
+
+    // Dry run: the recovery says what it would undo, touches nothing, keeps the entry.
+    let (mut cmd, jd, cd) = harness(&c, &tmp, Mode::NextStart);
+    let r = result(
+        cmd.arg("--recover")
+            .env("CHAOS_DRY_RUN", "1")
+            .output()
+            .expect("runs"),
+        jd,
+        cd,
+    );
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    assert!(r.stderr.contains("in dry run"), "{}", r.all_output());
+    assert_eq!(web_replicas(&c), 1);
+    assert_eq!(entries(&ledger), 1);
+    assert_eq!(marker(), ["deployments \"web\""]);
+    let journal: Value = serde_json::from_str(
+        &std::fs::read_to_string(&recovered_journals(&tmp.join("journals"))[0]).expect("journal"),
+    )
+    .expect("JSON");
+    assert_eq!(journal["recovered"]["dry_run"], true, "{journal:#}");
+
+    // A guard refuses the undo: it fails (after its retries), and the entry and marker stay.
+    let guarded = tmp.join("guarded.toml");
+    let settings = std::fs::read_to_string(&c.settings).expect("settings");
+    std::fs::write(
+        &guarded,
+        settings.replace(
+            "[targets.k8s]\n",
+            "[targets.k8s]\nallowed_namespaces = [\"elsewhere\"]\n",
+        ),
+    )
+    .expect("settings");
+    let (mut cmd, jd, cd) = harness(&c, &tmp, Mode::NextStart);
+    let r = result(
+        cmd.arg("--recover")
+            .env("CHAOS_SETTINGS", &guarded)
+            .output()
+            .expect("runs"),
+        jd,
+        cd,
+    );
+    assert_eq!(r.code, Some(101), "{}", r.all_output());
+    assert!(
+        r.stderr
+            .contains("1 undo(s) failed, kept for the next recovery"),
+        "{}",
+        r.all_output()
+    );
+    assert_eq!(web_replicas(&c), 1);
+    assert_eq!(entries(&ledger), 1);
+    assert_eq!(marker(), ["deployments \"web\""]);
+    let journal: Value = serde_json::from_str(
+        &std::fs::read_to_string(&recovered_journals(&tmp.join("journals"))[0]).expect("journal"),
+    )
+    .expect("JSON");
+    assert_eq!(journal["outcome"], "rollback-failed", "{journal:#}");
+    assert!(
+        journal["recovered"]["undos"][0]["outcome"]["failed"]
+            .as_str()
+            .is_some_and(|w| w.contains("allowed_namespaces")),
+        "{journal:#}"
+    );
+
+    // Allowed again: the recovery restores web, removes the marker and closes the entry.
+    let r = recover(&c, &tmp);
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    assert_eq!(web_replicas(&c), 3);
+    assert_eq!(entries(&ledger), 0);
+    assert_eq!(marker(), Vec::<String>::new());
+}

@@ -941,3 +941,34 @@ fn sixteen_harnesses_starting_at_once_recover_sixteen_dead_runs_once_each() {
     assert_eq!(lines("restored.count"), 16, "every undo ran once");
     assert_eq!(lines("rollback.count"), 16, "every rollback block ran once");
 }
+
+#[test]
+fn ledger_off_keeps_no_entry_and_a_killed_run_stays_unrecovered() {
+    use std::os::unix::process::ExitStatusExt;
+    let tmp = tempfile::tempdir().unwrap().keep();
+    let (mut cmd, jd, cd) = command(EXE, &tmp);
+    let out = cmd
+        .env("CHAOS_LEDGER", "off")
+        .args(["--exact", "outcome_fixtures::killed_after_a_durable_change"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.signal(), Some(9), "{out:?}");
+    let killed = result(out, jd.clone(), cd);
+    assert_eq!(killed.count("changed"), 1, "{}", killed.all_output());
+    // No entry, no guardian: nothing knows of the change, which is what `off` means.
+    assert_eq!(ledger_entries(&jd.join("ledger")), 0);
+    let (mut cmd, jd, cd) = command(EXE, &tmp);
+    let r = result(cmd.arg("--recover").output().unwrap(), jd, cd);
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    assert!(!r.stderr.contains("recovered"), "{}", r.all_output());
+    assert_eq!(r.count("restored"), 0, "{}", r.all_output());
+    // And a run with the ledger off passes as any other.
+    let (mut cmd, jd, cd) = command(EXE, &tmp);
+    let out = cmd
+        .env("CHAOS_LEDGER", "off")
+        .args(["--exact", "outcome_fixtures::passed"])
+        .output()
+        .unwrap();
+    let r = result(out, jd, cd);
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+}
