@@ -21,6 +21,7 @@
 
 pub mod context;
 pub mod credentials;
+pub mod ctk;
 pub mod env;
 pub mod error;
 pub mod event;

@@ -1,0 +1,21 @@
+//! Chaos Toolkit experiments, unchanged: read from JSON or YAML files (or the Kubernetes
+//! ConfigMap manifests the Chaos Toolkit operator reads), validated as `chaos validate` does
+//! it and stricter where Chaos Toolkit is silently wrong.
+//!
+//! ```
+//! use chaos_runtime::ctk::ExperimentFile;
+//! let file = ExperimentFile::from_text(
+//!     "exp.json".as_ref(),
+//!     r#"{"title": "t", "description": "d", "method": []}"#,
+//! )?;
+//! assert_eq!(file.title(), Some("t"));
+//! # Ok::<(), chaos_runtime::ctk::LoadError>(())
+//! ```
+
+pub(crate) mod doc;
+pub mod functions;
+mod source;
+mod validate;
+
+pub use source::{ExperimentFile, LoadError};
+pub use validate::{Inputs, Problem, ValidationError};
