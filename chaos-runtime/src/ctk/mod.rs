@@ -12,10 +12,17 @@
 //! # Ok::<(), chaos_runtime::ctk::LoadError>(())
 //! ```
 
+mod build;
 pub(crate) mod doc;
 pub mod functions;
+mod http;
+mod jsonpath;
+mod process;
 mod source;
+mod substitute;
+mod tolerance;
 mod validate;
 
+pub use build::{CtkError, RunOptions};
 pub use source::{ExperimentFile, LoadError};
 pub use validate::{Inputs, Problem, ValidationError};

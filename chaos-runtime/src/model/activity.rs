@@ -57,6 +57,8 @@ pub struct Activity {
     pub(crate) tolerance: Option<String>,
     pub(crate) run: Option<RunFn>,
     pub(crate) pause: Option<Duration>,
+    /// How journals show it, when given (a Chaos Toolkit activity's own definition).
+    pub(crate) definition: Option<Value>,
 }
 
 impl Debug for Activity {
@@ -86,6 +88,7 @@ impl Activity {
             tolerance: None,
             run: None,
             pause: Some(duration),
+            definition: None,
         }
     }
 
@@ -106,8 +109,12 @@ impl Activity {
         self.tolerance.as_deref()
     }
 
-    /// The activity as JSON in Chaos Toolkit's keys: the journal's `activity` field.
+    /// The activity as JSON in Chaos Toolkit's keys: the journal's `activity` field (its
+    /// [definition](Probe::definition) when it has one).
     pub fn to_json(&self) -> Value {
+        if let Some(d) = &self.definition {
+            return d.clone();
+        }
         let mut v = json!({ "type": self.kind, "name": self.name });
         let m = v.as_object_mut().expect("object");
         if let Some(t) = &self.tolerance {
@@ -162,6 +169,12 @@ macro_rules! option_setters {
             self.options.background = true;
             self
         }
+        /// How journals show the activity (their `activity` field), instead of what is built
+        /// from it: a Chaos Toolkit activity's own definition, with its provider.
+        pub fn definition(mut self, json: Value) -> Self {
+            self.definition = Some(json);
+            self
+        }
     };
 }
 
@@ -183,6 +196,7 @@ pub struct Probe<T> {
     options: ActivityOptions,
     run: TypedFn<T>,
     tolerance: Option<(String, Check<T>)>,
+    definition: Option<Value>,
 }
 
 impl<T: Serialize + Send + 'static> Probe<T> {
@@ -197,6 +211,7 @@ impl<T: Serialize + Send + 'static> Probe<T> {
             options: ActivityOptions::default(),
             run: Arc::new(move |cx| Box::pin(f(cx))),
             tolerance: None,
+            definition: None,
         }
     }
 
@@ -242,6 +257,7 @@ impl<T: Serialize + Send + 'static> From<Probe<T>> for Activity {
             tolerance,
             run: Some(run),
             pause: None,
+            definition: p.definition,
         }
     }
 }
@@ -257,6 +273,7 @@ pub struct Action<T> {
     name: String,
     options: ActivityOptions,
     run: TypedFn<T>,
+    definition: Option<Value>,
 }
 
 impl<T: Serialize + Send + 'static> Action<T> {
@@ -270,6 +287,7 @@ impl<T: Serialize + Send + 'static> Action<T> {
             name: name.into(),
             options: ActivityOptions::default(),
             run: Arc::new(move |cx| Box::pin(f(cx))),
+            definition: None,
         }
     }
 
@@ -298,6 +316,7 @@ impl<T: Serialize + Send + 'static> From<Action<T>> for Activity {
             tolerance: None,
             run: Some(run),
             pause: None,
+            definition: a.definition,
         }
     }
 }

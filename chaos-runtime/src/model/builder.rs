@@ -46,6 +46,7 @@ impl Experiment {
                 steady_state: Vec::new(),
                 method: Vec::new(),
                 rollbacks: Vec::new(),
+                definition: None,
             },
             group: None,
             parallel: false,
@@ -57,6 +58,12 @@ impl ExperimentBuilder {
     /// Sets the title (default: the name).
     pub fn title(mut self, title: impl Into<String>) -> Self {
         self.exp.title = title.into();
+        self
+    }
+    /// How journals show the experiment (their `experiment` field), instead of what is built:
+    /// a Chaos Toolkit experiment as its file has it.
+    pub fn definition(mut self, json: serde_json::Value) -> Self {
+        self.exp.definition = Some(json);
         self
     }
     /// Sets the description.

@@ -98,6 +98,8 @@ pub struct Experiment {
     pub(crate) steady_state: Vec<Activity>,
     pub(crate) method: Vec<Activity>,
     pub(crate) rollbacks: Vec<Activity>,
+    /// How journals show it, when given (a Chaos Toolkit experiment as its file has it).
+    pub(crate) definition: Option<Value>,
 }
 
 impl Experiment {
@@ -116,6 +118,7 @@ impl Experiment {
             steady_state: Vec::new(),
             method: Vec::new(),
             rollbacks: Vec::new(),
+            definition: None,
         }
     }
 
@@ -160,7 +163,8 @@ impl Experiment {
         &self.rollbacks
     }
 
-    /// The experiment as JSON in Chaos Toolkit's keys: the journal's `experiment` field.
+    /// The experiment as JSON in Chaos Toolkit's keys: the journal's `experiment` field (its
+    /// [definition](crate::ExperimentBuilder::definition) when it has one).
     ///
     /// ```
     /// let exp = chaos_runtime::Experiment::builder("doc::json")
@@ -172,6 +176,9 @@ impl Experiment {
     /// # Ok::<(), chaos_runtime::ExperimentError>(())
     /// ```
     pub fn to_json(&self) -> Value {
+        if let Some(d) = &self.definition {
+            return d.clone();
+        }
         let list = |acts: &[Activity]| acts.iter().map(Activity::to_json).collect::<Vec<_>>();
         let mut hyp = json!({ "strategy": self.hypothesis.name() });
         if let Some((every, fail_fast)) = self.hypothesis.during() {

@@ -52,6 +52,7 @@ pub struct Marker {
 impl Marker {
     /// The marker of a change `undo` reverses, made by the run `cx` belongs to, expiring
     /// `lease` from now; `None` for a run that keeps no ledger entry (there is no run to name).
+    #[cfg_attr(not(any(feature = "k8s", feature = "aws")), allow(dead_code))]
     pub(crate) fn of(cx: &Context, undo: &UndoRecord, lease: Duration) -> Option<Marker> {
         let entry = cx.ledger_entry()?;
         let expires = SystemTime::now()

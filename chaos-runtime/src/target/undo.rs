@@ -88,6 +88,7 @@ impl Intent {
     }
 
     /// Whether the ledger holds the record (the run keeps a ledger entry).
+    #[cfg_attr(not(any(feature = "k8s", feature = "aws")), allow(dead_code))]
     pub(crate) fn is_durable(&self) -> bool {
         self.durable.is_some()
     }

@@ -7,6 +7,8 @@
 //! what Chaos Toolkit would have done instead of failing.
 
 mod activity;
+
+pub(crate) use activity::find_program;
 mod experiment;
 mod keys;
 
