@@ -82,6 +82,8 @@ pub fn run_main(
     file: &'static str,
     snapshot: fn(&str, &serde_json::Value),
     setup: Option<fn(&mut Setup)>,
+    chaostoolkit: &'static [&'static str],
+    base: &'static str,
 ) -> ExitCode {
     // The guardian of another harness process (see `guardian`).
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -109,7 +111,14 @@ pub fn run_main(
         };
     }
     let args = Arguments::from_args();
-    let regs = match trial_order(registered().collect(), file) {
+    let files = match crate::chaostoolkit::find(chaostoolkit, Path::new(base)) {
+        Ok(files) => files,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let regs = match trial_order(registered().collect(), file, files.len()) {
         Ok(regs) => regs,
         Err(e) => {
             eprintln!("error: {e}");
@@ -126,13 +135,29 @@ pub fn run_main(
         }
     }
     let verbose = args.nocapture || chaos_runtime::env::switch(chaos_runtime::env::PROGRESS);
-    let trials = regs
+    let mut trials: Vec<Trial> = regs
         .into_iter()
         .map(|reg| {
-            Trial::test(reg.name(), move || run_trial(reg, snapshot, verbose))
-                .with_ignored_flag(reg.ignore.is_some())
+            Trial::test(reg.name(), move || {
+                run_trial(&Spec::Rust(reg), snapshot, verbose)
+            })
+            .with_ignored_flag(reg.ignore.is_some())
         })
         .collect();
+    for f in files {
+        if trials.iter().any(|t| t.name() == f.name) {
+            eprintln!(
+                "error: the Chaos Toolkit file {} makes the trial `{}`, which an #[experiment] has",
+                f.path.display(),
+                f.name
+            );
+            return ExitCode::from(2);
+        }
+        trials.push(Trial::test(f.name.clone(), move || {
+            run_trial(&Spec::File(f), snapshot, verbose)
+        }));
+    }
+    trials.sort_by(|a, b| a.name().cmp(b.name()));
     let conclusion = libtest_mimic::run(&args, trials);
     if !conclusion.has_failed() {
         return ExitCode::SUCCESS;
@@ -165,12 +190,14 @@ fn install_logging() {
         .try_init();
 }
 
-/// Sorts registrations by trial name; rejects an empty registry and duplicate names.
+/// Sorts registrations by trial name; rejects an empty registry (unless `files` Chaos
+/// Toolkit files are trials) and duplicate names.
 fn trial_order(
     mut regs: Vec<&'static Registration>,
     file: &str,
+    files: usize,
 ) -> Result<Vec<&'static Registration>, String> {
-    if regs.is_empty() {
+    if regs.is_empty() && files == 0 {
         return Err(format!(
             "no experiments are registered in this test target ({file}): add an `#[experiment]` function"
         ));
@@ -191,17 +218,57 @@ fn trial_order(
     Ok(regs)
 }
 
+/// What a trial runs: a registered `#[experiment]`, or a Chaos Toolkit file.
+enum Spec {
+    Rust(&'static Registration),
+    File(crate::chaostoolkit::FileTrial),
+}
+
+impl Spec {
+    fn name(&self) -> String {
+        match self {
+            Spec::Rust(reg) => reg.name(),
+            Spec::File(f) => f.name.clone(),
+        }
+    }
+
+    fn expect(&self) -> Outcome {
+        match self {
+            Spec::Rust(reg) => reg.expect,
+            Spec::File(_) => Outcome::Passed,
+        }
+    }
+
+    fn snapshot(&self) -> bool {
+        match self {
+            Spec::Rust(reg) => reg.snapshot,
+            Spec::File(_) => false,
+        }
+    }
+
+    /// The experiment, or why it cannot be built (with where it is defined).
+    fn build(&self, harness: &Harness) -> Result<chaos_runtime::Experiment, String> {
+        match self {
+            Spec::Rust(reg) => {
+                (reg.build)().map_err(|e| format!("{e} ({}:{})", reg.file, reg.line))
+            }
+            Spec::File(f) => f.build(&harness.settings.variables),
+        }
+    }
+}
+
 fn run_trial(
-    reg: &'static Registration,
+    spec: &Spec,
     snapshot: fn(&str, &serde_json::Value),
     verbose: bool,
 ) -> Result<(), Failed> {
-    let name = reg.name();
+    let name = spec.name();
+    let expect = spec.expect();
     let path = journal_path(&name);
     let recorder = JournalRecorder::new(&name);
     let harness = HARNESS.get_or_init(|| Harness::new(None));
     let run = catch_unwind(AssertUnwindSafe(|| {
-        run_experiment(reg, &name, &recorder, verbose, harness, &path)
+        run_experiment(spec, &name, &recorder, verbose, harness, &path)
     }));
     // What the run ended with: its report, or why the trial broke before it had one.
     let ended = match run {
@@ -224,20 +291,20 @@ fn run_trial(
 
     let mut problems: Vec<String> = Vec::new();
     let mut code = None;
-    if outcome != reg.expect {
+    if outcome != expect {
         let text = match &ended {
             Ok(r) => verdict::render(r, &path),
             Err(why) => verdict::render_broken(&name, why, &path),
         };
         let text = chaos_runtime::redact::redact(&text).into_owned();
-        if reg.expect == Outcome::Passed {
+        if expect == Outcome::Passed {
             code = Some((outcome.exit_code(), outcome.severity()));
             problems.push(text);
         } else {
             problems.push(format!(
                 "expected outcome `{}` (expect = {}), got `{}`\n{text}",
-                reg.expect,
-                reg.expect.as_str().replace('-', "_"),
+                expect,
+                expect.as_str().replace('-', "_"),
                 outcome
             ));
         }
@@ -245,7 +312,7 @@ fn run_trial(
     if let Err(e) = write {
         problems.push(e.to_string());
     }
-    if reg.snapshot {
+    if spec.snapshot() {
         if let Err(msg) = check_snapshot(&name, &journal.to_value(), snapshot) {
             problems.push(msg);
         }
@@ -259,7 +326,7 @@ fn run_trial(
 }
 
 fn run_experiment(
-    reg: &Registration,
+    spec: &Spec,
     name: &str,
     recorder: &JournalRecorder,
     verbose: bool,
@@ -297,7 +364,7 @@ fn run_experiment(
     for extension in &harness.setup.extensions {
         runner = runner.extension(extension.clone());
     }
-    let report = run_with(runner, reg, name, harness);
+    let report = run_with(runner, spec, name, harness);
     if let Some(d) = deliveries {
         // Written to the journal's `notifications`.
         d.flush(harness.settings.journal.flush_timeout);
@@ -307,7 +374,7 @@ fn run_experiment(
 
 fn run_with(
     runner: Runner,
-    reg: &Registration,
+    spec: &Spec,
     name: &str,
     harness: &Harness,
 ) -> Result<RunReport, String> {
@@ -318,9 +385,9 @@ fn run_with(
     if let Some(e) = &harness.error {
         return Ok(runner.fail(name, seed, e.clone()));
     }
-    let exp = match (reg.build)() {
+    let exp = match spec.build(harness) {
         Ok(exp) => exp,
-        Err(e) => return Ok(runner.fail(name, seed, format!("{e} ({}:{})", reg.file, reg.line))),
+        Err(e) => return Ok(runner.fail(name, seed, e)),
     };
     // Held until the run, rollbacks included, is over: no other experiment of the group
     // starts meanwhile, in this process or another.
@@ -409,17 +476,25 @@ mod tests {
 
     #[test]
     fn trials_are_sorted_and_duplicates_rejected() {
-        let sorted =
-            trial_order(vec![reg("suite", "b", 1), reg("suite", "a", 2)], "suite.rs").unwrap();
+        let sorted = trial_order(
+            vec![reg("suite", "b", 1), reg("suite", "a", 2)],
+            "suite.rs",
+            0,
+        )
+        .unwrap();
         let names: Vec<_> = sorted.iter().map(|r| r.name()).collect();
         assert_eq!(names, ["suite::a", "suite::b"]);
-        let err =
-            trial_order(vec![reg("suite", "a", 1), reg("suite", "a", 9)], "suite.rs").unwrap_err();
+        let err = trial_order(
+            vec![reg("suite", "a", 1), reg("suite", "a", 9)],
+            "suite.rs",
+            0,
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             "two experiments are named `suite::a` (suite.rs:1 and suite.rs:9)"
         );
-        let err = trial_order(Vec::new(), "suite.rs").unwrap_err();
+        let err = trial_order(Vec::new(), "suite.rs", 0).unwrap_err();
         assert!(err.starts_with("no experiments are registered in this test target (suite.rs)"));
     }
 }

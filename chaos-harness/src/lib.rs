@@ -41,6 +41,7 @@
 //! on [`experiment`].
 #![warn(missing_docs)]
 
+mod chaostoolkit;
 mod exclusion;
 mod guardian;
 mod harness;
@@ -165,27 +166,49 @@ pub use chaos_macros::experiment;
 /// `main!(setup = path::to::fn)` registers extensions first: `fn setup(s: &mut Setup)` adds
 /// notification channels, observers, hooks, controls and credential providers (see
 /// [`Setup`]).
+///
+/// `main!(chaostoolkit = ["experiments/", "more/*.yaml"])` makes each Chaos Toolkit experiment
+/// file there a trial too (a directory's `.json`, `.yaml` and `.yml` files, or glob patterns,
+/// relative to the crate's directory), named after its path (`experiments::kill-pods`); a file
+/// that is not valid is a failing trial whose message lists its problems. With `setup`:
+/// `main!(chaostoolkit = [...], setup = path::to::fn)`.
 #[macro_export]
 macro_rules! main {
     () => {
-        $crate::__main_with!(::core::option::Option::None);
+        $crate::__main_with!(::core::option::Option::None, &[]);
     };
     (setup = $setup:path $(,)?) => {
-        $crate::__main_with!(::core::option::Option::Some(
-            $setup as fn(&mut $crate::Setup)
-        ));
+        $crate::__main_with!(
+            ::core::option::Option::Some($setup as fn(&mut $crate::Setup)),
+            &[]
+        );
+    };
+    (chaostoolkit = [$($files:literal),* $(,)?] $(,)?) => {
+        $crate::__main_with!(::core::option::Option::None, &[$($files),*]);
+    };
+    (chaostoolkit = [$($files:literal),* $(,)?], setup = $setup:path $(,)?) => {
+        $crate::__main_with!(
+            ::core::option::Option::Some($setup as fn(&mut $crate::Setup)),
+            &[$($files),*]
+        );
     };
 }
 
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __main_with {
-    ($setup:expr) => {
+    ($setup:expr, $files:expr) => {
         fn main() -> ::std::process::ExitCode {
             fn __chaos_snapshot(name: &str, journal: &$crate::__private::serde_json::Value) {
                 $crate::__private::insta::assert_json_snapshot!(name, journal);
             }
-            $crate::__private::run_main(::core::file!(), __chaos_snapshot, $setup)
+            $crate::__private::run_main(
+                ::core::file!(),
+                __chaos_snapshot,
+                $setup,
+                $files,
+                ::core::env!("CARGO_MANIFEST_DIR"),
+            )
         }
     };
 }

@@ -12,7 +12,7 @@ fn setup(s: &mut Setup) {
     }
 }
 
-chaos_harness::main!(setup = setup);
+chaos_harness::main!(chaostoolkit = ["ctk-fixtures/"], setup = setup);
 
 /// One `app=web` pod terminated at random: the choice goes to the journal.
 #[experiment(title = "terminate one web pod", timeout = 30s)]

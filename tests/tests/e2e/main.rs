@@ -2,6 +2,7 @@
 //! binary here links the world (kube, reqwest, the harness), so they share one link. nextest
 //! runs every test in its own process, so the modules cannot disturb each other.
 
+mod chaostoolkit;
 #[cfg(feature = "aws")]
 mod crash_sweep;
 mod ec2;

@@ -1,0 +1,103 @@
+//! Chaos Toolkit experiment files as trials of a harness (`main!(chaostoolkit = [...])` in
+//! `k8s-fixtures`, files in `tests/ctk-fixtures/`): run, journalled with the file's keys,
+//! secrets redacted, invalid files failing with every problem, manifests with their
+//! resource's environment.
+
+use chaos_tests::{command, result, run_exact};
+
+const EXE: &str = env!("CARGO_BIN_EXE_k8s-fixtures");
+
+#[test]
+fn a_file_with_http_and_process_providers_runs_as_a_trial_and_its_secret_is_written_nowhere() {
+    let svc = chaos_examples::demo::DemoService::start().expect("the demo service starts");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let r = run_exact(
+        EXE,
+        tmp.path(),
+        "ctk-fixtures::http-and-process",
+        &[("CTK_SERVICE_URL", &svc.url())],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    let j = r.journal("ctk-fixtures::http-and-process");
+    assert_eq!(j["outcome"], "passed", "{j:#}");
+    assert_eq!(
+        j["experiment"]["title"],
+        "the service answers while we touch a file"
+    );
+    assert_eq!(
+        j["experiment"]["configuration"]["service_url"]["key"],
+        "CTK_SERVICE_URL"
+    );
+    let before = &j["steady_states"]["before"]["probes"][0];
+    assert_eq!(before["activity"]["provider"]["type"], "http");
+    assert_eq!(before["output"]["status"], 200);
+    assert_eq!(j["run"][1]["tolerance_met"], true, "{j:#}");
+    assert_eq!(j["rollbacks"][0]["activity"]["name"], "remove-the-file");
+    // The rollback removed what the method wrote.
+    assert!(!r.count_dir.join("ctk.count").exists());
+    // The secret went through the process and back, and was redacted everywhere.
+    let text = std::fs::read_to_string(r.journal_dir.join("ctk-fixtures__http-and-process.json"))
+        .expect("journal");
+    assert!(!text.contains("s3cr3t-fixture-token"), "{text}");
+    assert!(text.contains("touched ***"), "{text}");
+    assert!(!r.all_output().contains("s3cr3t-fixture-token"));
+}
+
+#[test]
+fn an_invalid_file_is_a_failing_trial_naming_every_problem_with_its_line() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let r = run_exact(EXE, tmp.path(), "ctk-fixtures::misspelled", &[]);
+    assert_ne!(r.code, Some(0), "{}", r.all_output());
+    let out = r.all_output();
+    for part in [
+        "misspelled.json: not a valid Chaos Toolkit experiment (3 problems)",
+        "line 4: steady - state - hypothesis: unknown key `steady - state - hypothesis`",
+        "did you mean `steady-state-hypothesis`?",
+        "line 12: method[0].provider.expected_status: unknown key `expected_status`",
+        "line 16: rollback: unknown key `rollback`: did you mean `rollbacks`?",
+    ] {
+        assert!(out.contains(part), "{part}\n{out}");
+    }
+    let j = r.journal("ctk-fixtures::misspelled");
+    assert_eq!(j["outcome"], "error", "{j:#}");
+    assert!(
+        j["run"].as_array().is_some_and(Vec::is_empty),
+        "nothing ran: {j:#}"
+    );
+}
+
+#[test]
+fn a_manifest_runs_with_its_resources_environment_under_the_processs() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let r = run_exact(EXE, tmp.path(), "ctk-fixtures::manifest", &[]);
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    let j = r.journal("ctk-fixtures::manifest");
+    assert_eq!(
+        j["steady_states"]["before"]["probes"][0]["output"]["stdout"],
+        "chaos"
+    );
+    let r = run_exact(
+        EXE,
+        tmp.path(),
+        "ctk-fixtures::manifest",
+        &[("WORD", "order")],
+    );
+    let j = r.journal("ctk-fixtures::manifest");
+    assert_eq!(j["outcome"], "baseline-not-met", "{j:#}");
+}
+
+#[test]
+fn the_files_are_listed_as_tests_beside_the_rust_experiments() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (mut cmd, jd, cd) = command(EXE, tmp.path());
+    let r = result(cmd.arg("--list").output().expect("lists"), jd, cd);
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    for name in [
+        "ctk-fixtures::http-and-process: test",
+        "ctk-fixtures::manifest: test",
+        "ctk-fixtures::misspelled: test",
+        "k8s_fixtures::terminate_one: test",
+    ] {
+        assert!(r.stdout.lines().any(|l| l == name), "{name}\n{}", r.stdout);
+    }
+}
