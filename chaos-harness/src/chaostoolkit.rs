@@ -115,6 +115,22 @@ impl FileTrial {
         file.to_experiment(&self.name, &options)
             .map_err(|e| e.to_string())
     }
+
+    /// Reads, validates and builds the file's experiment with `options` (the `chaos`
+    /// command's), the manifest's environment under them.
+    pub(crate) fn build_with(&self, options: &RunOptions) -> Result<Experiment, String> {
+        let file = ExperimentFile::load(&self.path).map_err(|e| e.to_string())?;
+        let mut options = options.clone();
+        for (k, v) in file.env() {
+            options
+                .inputs
+                .env
+                .entry(k.clone())
+                .or_insert_with(|| v.clone());
+        }
+        file.to_experiment(&self.name, &options)
+            .map_err(|e| e.to_string())
+    }
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ pub(crate) fn ledger_dir() -> PathBuf {
 }
 
 /// Whether `CHAOS_LEDGER` turns the write-ahead ledger off (no crash safety).
-fn ledger_off() -> bool {
+pub(crate) fn ledger_off() -> bool {
     chaos_runtime::env::var(chaos_runtime::env::LEDGER)
         .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "off" | "0" | "false"))
 }
@@ -173,7 +173,7 @@ pub fn run_main(
 
 /// Logs to stderr at the level `CHAOS_LOG` names (`error`, `warn`, `info`, `debug`, `trace`;
 /// default `warn`), unless the program installed a subscriber already.
-fn install_logging() {
+pub(crate) fn install_logging() {
     let level =
         match chaos_runtime::env::var(chaos_runtime::env::LOG).map(|v| v.to_ascii_lowercase()) {
             Some(v) if v == "error" => tracing::Level::ERROR,
@@ -218,31 +218,36 @@ fn trial_order(
     Ok(regs)
 }
 
-/// What a trial runs: a registered `#[experiment]`, or a Chaos Toolkit file.
-enum Spec {
+/// What a trial runs: a registered `#[experiment]`, or a Chaos Toolkit file (a trial, or the
+/// `chaos` command's run with its options).
+pub(crate) enum Spec {
     Rust(&'static Registration),
     File(crate::chaostoolkit::FileTrial),
+    Command(
+        crate::chaostoolkit::FileTrial,
+        Box<chaos_runtime::ctk::RunOptions>,
+    ),
 }
 
 impl Spec {
     fn name(&self) -> String {
         match self {
             Spec::Rust(reg) => reg.name(),
-            Spec::File(f) => f.name.clone(),
+            Spec::File(f) | Spec::Command(f, _) => f.name.clone(),
         }
     }
 
     fn expect(&self) -> Outcome {
         match self {
             Spec::Rust(reg) => reg.expect,
-            Spec::File(_) => Outcome::Passed,
+            Spec::File(_) | Spec::Command(..) => Outcome::Passed,
         }
     }
 
     fn snapshot(&self) -> bool {
         match self {
             Spec::Rust(reg) => reg.snapshot,
-            Spec::File(_) => false,
+            Spec::File(_) | Spec::Command(..) => false,
         }
     }
 
@@ -253,6 +258,7 @@ impl Spec {
                 (reg.build)().map_err(|e| format!("{e} ({}:{})", reg.file, reg.line))
             }
             Spec::File(f) => f.build(&harness.settings.variables),
+            Spec::Command(f, options) => f.build_with(options),
         }
     }
 }
@@ -325,7 +331,7 @@ fn run_trial(
     Err(Failed::from(problems.join("\n")))
 }
 
-fn run_experiment(
+pub(crate) fn run_experiment(
     spec: &Spec,
     name: &str,
     recorder: &JournalRecorder,

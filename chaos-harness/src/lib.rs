@@ -42,6 +42,7 @@
 #![warn(missing_docs)]
 
 mod chaostoolkit;
+mod cli;
 mod exclusion;
 mod guardian;
 mod harness;
@@ -215,6 +216,7 @@ macro_rules! __main_with {
 
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::cli::main as chaos_main;
     pub use crate::harness::run_main;
     pub use chaos_runtime::registry::Registration;
     pub use chaos_runtime::{

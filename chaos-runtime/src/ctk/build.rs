@@ -28,6 +28,9 @@ pub struct RunOptions {
     pub fail_fast: bool,
     /// `--rollback-strategy`, over the file's `runtime.rollbacks.strategy`.
     pub rollback_strategy: Option<String>,
+    /// `--dry`: `probes`, `actions` or `activities` are not run (a probe not run is within its
+    /// tolerance), `pause` skips the pauses.
+    pub dry: Option<String>,
 }
 
 /// A Chaos Toolkit experiment that cannot run.
@@ -52,6 +55,7 @@ pub enum CtkError {
 /// What every activity of one experiment shares.
 struct Shared {
     values: Values,
+    dry: Option<String>,
     /// Method activities and steady-state probes by name, for `ref` (a probe wins).
     by_name: HashMap<String, Value>,
 }
@@ -104,7 +108,18 @@ impl ExperimentFile {
                 }
             }
         }
-        let shared = Arc::new(Shared { values, by_name });
+        if let Some(d) = &options.dry {
+            if !["probes", "actions", "activities", "pause"].contains(&d.as_str()) {
+                return Err(fail(format!(
+                    "unknown dry mode `{d}`: probes, actions, activities or pause"
+                )));
+            }
+        }
+        let shared = Arc::new(Shared {
+            values,
+            dry: options.dry.clone(),
+            by_name,
+        });
         let title = shared
             .values
             .text(root.get("title").and_then(Value::as_str).unwrap_or(name));
@@ -324,6 +339,14 @@ fn activity(
     }
     let provider = body.get("provider").cloned().unwrap_or(Value::Null);
     let is_probe = body.get("type").and_then(Value::as_str) == Some("probe");
+    // `--dry`: the activity is not run (and a probe is within its tolerance).
+    let dry = match shared.dry.as_deref() {
+        Some("activities") => true,
+        Some("probes") => is_probe,
+        Some("actions") => !is_probe,
+        _ => false,
+    };
+    let no_pauses = dry || shared.dry.as_deref() == Some("pause");
     let seconds = |v: Option<&Value>, what: &str| -> Result<Option<Duration>, String> {
         match v.map(|v| shared.values.apply(v)) {
             None | Some(Value::Null) => Ok(None),
@@ -334,8 +357,8 @@ fn activity(
                 .ok_or_else(|| format!("activity `{base}`: {what} {v} is not a number of seconds")),
         }
     };
-    let before = seconds(body.pointer("/pauses/before"), "pause before")?;
-    let after = seconds(body.pointer("/pauses/after"), "pause after")?;
+    let before = seconds(body.pointer("/pauses/before"), "pause before")?.filter(|_| !no_pauses);
+    let after = seconds(body.pointer("/pauses/after"), "pause after")?.filter(|_| !no_pauses);
     let timeout = seconds(body.get("timeout"), "timeout")?.filter(|d| !d.is_zero());
     let background = body
         .get("background")
@@ -371,7 +394,12 @@ fn activity(
     let run = move || {
         let shared = run_shared.clone();
         let provider = provider.clone();
-        async move { run_provider(&provider, &shared.values).await }
+        async move {
+            if dry {
+                return Ok(Value::Null);
+            }
+            run_provider(&provider, &shared.values).await
+        }
     };
     Ok(match (is_probe, tolerance) {
         (true, Some(t)) => {
@@ -383,7 +411,7 @@ fn activity(
                 let shared = check_shared.clone();
                 async move {
                     let value = value.await?;
-                    let met = evaluate(&t, &value, &shared.values).await?;
+                    let met = dry || evaluate(&t, &value, &shared.values).await?;
                     Ok::<_, crate::BoxError>(Checked { value, met })
                 }
             })

@@ -22,6 +22,7 @@ mod source;
 mod substitute;
 mod tolerance;
 mod validate;
+mod vars;
 
 pub use build::{CtkError, RunOptions};
 pub use source::{ExperimentFile, LoadError};

@@ -192,3 +192,27 @@ fn chaoslib_type_conversions() {
     assert!(convert(Some("int"), json!("x")).is_err());
     assert!(convert(Some("uuid"), json!("x")).is_err());
 }
+
+#[test]
+fn dry_modes_skip_what_they_name() {
+    let text = format!(
+        "{HEAD}steady-state-hypothesis:\n  title: h\n  probes:\n  - type: probe\n    name: fails-if-run\n    tolerance: 0\n    provider: {{type: process, path: 'false'}}\nmethod:\n- type: action\n  name: slow\n  pauses: {{after: 30}}\n  provider: {{type: process, path: 'false'}}\n"
+    );
+    let dry = |mode: &str| RunOptions {
+        dry: Some(mode.into()),
+        ..RunOptions::default()
+    };
+    let (report, j) = run(&text, &dry("activities"));
+    assert_eq!(report.outcome, Outcome::Passed, "{j:#}");
+    assert_eq!(j["run"][0]["output"], Value::Null);
+    let (report, _) = run(&text, &dry("actions"));
+    assert_eq!(report.outcome, Outcome::BaselineNotMet);
+    let file = ExperimentFile::from_text(Path::new("exp.yaml"), &text).expect("loads");
+    let e = file
+        .to_experiment("ctk::dry", &dry("everything"))
+        .expect_err("unknown");
+    assert!(
+        e.to_string().contains("unknown dry mode `everything`"),
+        "{e}"
+    );
+}

@@ -60,9 +60,10 @@ impl fmt::Display for ValidationError {
 /// and secrets) and the configuration values given on the command line.
 #[derive(Clone, Debug, Default)]
 pub struct Inputs {
-    /// Environment variables, over the process's own (a manifest's `spec.pod.env`, `.env`
-    /// var-files).
+    /// Environment variables the process's own override (a manifest's `spec.pod.env`).
     pub env: BTreeMap<String, String>,
+    /// Environment variables that override the process's own (`.env` var files).
+    pub env_over: BTreeMap<String, String>,
     /// Configuration values that replace the file's (`--var`, var-files), by key.
     pub vars: BTreeMap<String, serde_json::Value>,
     /// Whether to read the process environment too (`true` outside tests).
@@ -78,12 +79,14 @@ impl Inputs {
         }
     }
 
-    /// Environment variable `key`: the process's, else the given ones.
+    /// Environment variable `key`: a `.env` file's, else the process's, else the manifest's.
     pub(crate) fn env_var(&self, key: &str) -> Option<String> {
-        self.process_env
-            .then(|| std::env::var(key).ok())
-            .flatten()
-            .or_else(|| self.env.get(key).cloned())
+        self.env_over.get(key).cloned().or_else(|| {
+            self.process_env
+                .then(|| std::env::var(key).ok())
+                .flatten()
+                .or_else(|| self.env.get(key).cloned())
+        })
     }
 }
 

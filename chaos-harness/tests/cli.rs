@@ -1,0 +1,159 @@
+//! The `chaos` command, run as a user runs it: `chaos validate` and `chaos run` on Chaos
+//! Toolkit experiment files, with the options people script, exit codes and journals.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const CHAOS: &str = env!("CARGO_BIN_EXE_chaos");
+
+fn chaos(dir: &Path, args: &[&str]) -> Output {
+    Command::new(CHAOS)
+        .current_dir(dir)
+        .args(args)
+        .env("CHAOS_JOURNAL_DIR", dir.join("journals"))
+        .env_remove("CHAOS_SETTINGS")
+        .env_remove("CHAOS_SEED")
+        .output()
+        .expect("chaos runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+const EXPERIMENT: &str = r#"{
+    "title": "the word is ${word}",
+    "description": "echo says the configured word",
+    "configuration": {"word": "hello", "times": {"type": "env", "key": "CLI_TIMES", "default": "1", "env_var_type": "int"}},
+    "steady-state-hypothesis": {
+        "title": "echo works",
+        "probes": [{
+            "type": "probe", "name": "echo",
+            "tolerance": {"type": "regex", "pattern": "^hello\n$", "target": "stdout"},
+            "provider": {"type": "process", "path": "echo", "arguments": ["${word}"]}
+        }]
+    },
+    "method": [{"type": "action", "name": "say", "provider": {"type": "process", "path": "echo", "arguments": "${times}"}}]
+}"#;
+
+#[test]
+fn validate_says_valid_or_lists_every_problem() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("ok.json"), EXPERIMENT).expect("write");
+    let o = chaos(dir.path(), &["validate", "ok.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("ok.json: experiment syntax and semantic look valid"),
+        "{}",
+        text(&o)
+    );
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "title: t\nmethod:\n- type: action\n  name: a\n  provider: {type: process, path: echo}\n  argument: x\n",
+    )
+    .expect("write");
+    let o = chaos(dir.path(), &["validate", "bad.yaml"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("bad.yaml: not a valid Chaos Toolkit experiment (2 problems)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 1: description: experiment requires a description"),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 6: method[0].argument: unknown key `argument`"),
+        "{out}"
+    );
+    let o = chaos(dir.path(), &["validate", "missing.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("missing.json: cannot read it"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn run_writes_the_journal_where_asked_and_exits_0_only_when_passed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("exp.json"), EXPERIMENT).expect("write");
+    let o = chaos(dir.path(), &["--no-version-check", "run", "exp.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let j: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("journal.json"))
+            .expect("journal at ./journal.json"),
+    )
+    .expect("JSON");
+    assert_eq!(j["outcome"], "passed");
+    assert_eq!(j["status"], "completed");
+    assert_eq!(j["experiment"]["title"], "the word is hello");
+    assert_eq!(j["run"][0]["output"]["stdout"], "1\n");
+
+    // --var replaces the configured word (the steady state then misses: baseline-not-met),
+    // --var-file's .env gives the environment.
+    std::fs::write(dir.path().join("vars.env"), "CLI_TIMES=3\n").expect("write");
+    let o = chaos(
+        dir.path(),
+        &[
+            "run",
+            "--journal-path",
+            "out/j.json",
+            "--var",
+            "word=bye",
+            "--var-file",
+            "vars.env",
+            "exp.json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(10), "{}", text(&o));
+    assert!(text(&o).contains("baseline-not-met"), "{}", text(&o));
+    let j: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/j.json")).expect("journal"),
+    )
+    .expect("JSON");
+    assert_eq!(j["outcome"], "baseline-not-met");
+    assert_eq!(
+        j["steady_states"]["before"]["probes"][0]["output"]["stdout"],
+        "bye\n"
+    );
+
+    let o = chaos(
+        dir.path(),
+        &[
+            "run",
+            "--var-file",
+            "vars.env",
+            "--hypothesis-strategy",
+            "before-method-only",
+            "exp.json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let j: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("journal.json")).expect("journal"),
+    )
+    .expect("JSON");
+    assert_eq!(j["run"][0]["output"]["stdout"], "3\n");
+    assert!(j["steady_states"]["after"].is_null(), "{j:#}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for args in [
+        &["run"][..],
+        &["run", "--rollback-strategy", "sometimes", "x.json"],
+        &["run", "--var", "novalue", "x.json"],
+        &["frobnicate"],
+    ] {
+        let o = chaos(dir.path(), args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+    }
+}
