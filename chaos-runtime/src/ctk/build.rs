@@ -391,27 +391,27 @@ fn activity(
         }};
     }
     let run_shared = shared.clone();
-    let run = move || {
+    let run = move |cx: crate::Context| {
         let shared = run_shared.clone();
         let provider = provider.clone();
         async move {
             if dry {
                 return Ok(Value::Null);
             }
-            run_provider(&provider, &shared.values).await
+            run_provider(&provider, &shared.values, &cx).await
         }
     };
     Ok(match (is_probe, tolerance) {
         (true, Some(t)) => {
             let description = t.to_string();
             let check_shared = shared.clone();
-            let probe = Probe::new(name, move |_cx| {
-                let value = run();
+            let probe = Probe::new(name, move |cx: crate::Context| {
+                let value = run(cx.clone());
                 let t = t.clone();
                 let shared = check_shared.clone();
                 async move {
                     let value = value.await?;
-                    let met = dry || evaluate(&t, &value, &shared.values).await?;
+                    let met = dry || evaluate(&t, &value, &shared.values, &cx).await?;
                     Ok::<_, crate::BoxError>(Checked { value, met })
                 }
             })
@@ -419,15 +419,15 @@ fn activity(
             options!(probe).into()
         }
         (true, None) => {
-            let probe = Probe::new(name, move |_cx| {
-                let value = run();
+            let probe = Probe::new(name, move |cx| {
+                let value = run(cx);
                 async move { value.await.map_err(crate::BoxError::from) }
             });
             options!(probe).into()
         }
         (false, _) => {
-            let action = Action::new(name, move |_cx| {
-                let value = run();
+            let action = Action::new(name, move |cx| {
+                let value = run(cx);
                 async move { value.await.map_err(crate::BoxError::from) }
             });
             options!(action).into()
@@ -436,7 +436,12 @@ fn activity(
 }
 
 /// Whether `value` is within `tolerance` (its placeholders replaced first, as chaoslib does).
-async fn evaluate(tolerance: &Value, value: &Value, values: &Values) -> Result<bool, String> {
+async fn evaluate(
+    tolerance: &Value,
+    value: &Value,
+    values: &Values,
+    cx: &crate::Context,
+) -> Result<bool, String> {
     let t = match tolerance {
         Value::String(s) => values.string(s),
         Value::Object(m) => {
@@ -456,7 +461,7 @@ async fn evaluate(tolerance: &Value, value: &Value, values: &Values) -> Result<b
         Verdict::Met(m) => Ok(m),
         Verdict::Probe(probe) => {
             let provider = probe.get("provider").cloned().unwrap_or(Value::Null);
-            Ok(match Box::pin(run_provider(&provider, values)).await {
+            Ok(match Box::pin(run_provider(&provider, values, cx)).await {
                 Ok(v) => truthy(&v),
                 Err(e) => {
                     tracing::debug!(error = %e, "the tolerance probe failed: not within the tolerance");
@@ -480,7 +485,11 @@ fn truthy(v: &Value) -> bool {
 }
 
 /// Runs a provider: `http`, `process`, or a `python` function with a native equivalent.
-async fn run_provider(provider: &Value, values: &Values) -> Result<Value, String> {
+async fn run_provider(
+    provider: &Value,
+    values: &Values,
+    cx: &crate::Context,
+) -> Result<Value, String> {
     let Value::Object(p) = provider else {
         return Err("the activity has no provider".into());
     };
@@ -505,9 +514,11 @@ async fn run_provider(provider: &Value, values: &Values) -> Result<Value, String
         Some("python") => {
             let module = p.get("module").and_then(Value::as_str).unwrap_or_default();
             let func = p.get("func").and_then(Value::as_str).unwrap_or_default();
-            Err(format!(
-                "`{module}.{func}`: the native equivalents of Chaos Toolkit's Python functions are not available in this build"
-            ))
+            let args = match p.get("arguments") {
+                Some(Value::Object(a)) => a.clone(),
+                _ => Map::new(),
+            };
+            super::python::call(module, func, &args, cx).await
         }
         other => Err(format!("unknown provider type {other:?}")),
     }

@@ -18,6 +18,9 @@ pub mod functions;
 mod http;
 mod jsonpath;
 mod process;
+mod python;
+#[cfg(feature = "k8s")]
+mod python_k8s;
 mod source;
 mod substitute;
 mod tolerance;

@@ -45,6 +45,8 @@ pub enum Order {
     Random,
     /// The oldest first (by creation time, then name).
     Oldest,
+    /// The first by name (namespace, then name), as Chaos Toolkit's `order: alphabetic`.
+    Name,
 }
 
 /// A choice among the matching objects: an [`Amount`] taken in an [`Order`].
@@ -104,6 +106,19 @@ impl Select {
             ..self
         }
     }
+    /// The same amount, the first by name instead of at random.
+    ///
+    /// ```
+    /// use chaos_runtime::target::{Order, Select};
+    /// assert_eq!(Select::count(2).by_name().order, Order::Name);
+    /// assert_eq!(Select::count(2).by_name().describe(), "first 2");
+    /// ```
+    pub fn by_name(self) -> Select {
+        Select {
+            order: Order::Name,
+            ..self
+        }
+    }
 
     /// Picks indices into `names` (sorted), whose creation times are `created` (seconds since
     /// the epoch, same order): at random from the run's seed, or the oldest.
@@ -111,6 +126,12 @@ impl Select {
         let n = self.amount.of(names.len());
         let mut picked = match self.order {
             Order::Random => cx.with_rng(|r| r.choose_indices(names.len(), n)),
+            Order::Name => {
+                let mut idx: Vec<usize> = (0..names.len()).collect();
+                idx.sort_by(|a, b| names[*a].cmp(&names[*b]));
+                idx.truncate(n);
+                idx
+            }
             Order::Oldest => {
                 let mut idx: Vec<usize> = (0..names.len()).collect();
                 idx.sort_by(|a, b| {
@@ -153,6 +174,7 @@ impl Select {
         let order = match self.order {
             Order::Random => "random",
             Order::Oldest => "oldest",
+            Order::Name => "first",
         };
         match self.amount {
             Amount::All => "all".into(),

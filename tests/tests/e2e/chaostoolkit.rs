@@ -101,3 +101,28 @@ fn the_files_are_listed_as_tests_beside_the_rust_experiments() {
         assert!(r.stdout.lines().any(|l| l == name), "{name}\n{}", r.stdout);
     }
 }
+
+#[test]
+fn chaosk8s_functions_run_natively_on_the_cluster() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let r = run_exact(EXE, tmp.path(), "ctk-fixtures::k8s-functions", &[]);
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    let j = r.journal("ctk-fixtures::k8s-functions");
+    assert_eq!(j["outcome"], "passed", "{j:#}");
+    let killed = j["run"][0]["output"].as_array().expect("the pods' names");
+    assert_eq!(killed.len(), 1, "{j:#}");
+    assert!(
+        killed[0].as_str().is_some_and(|n| n.starts_with("web-")),
+        "{j:#}"
+    );
+    assert_eq!(j["run"][1]["tolerance_met"], true, "{j:#}");
+    // The deprecated wrapper gives what the function it calls gives (chaosk8s's wrapper
+    // drops it and returns None, so its own README example's `tolerance: true` fails).
+    assert_eq!(j["steady_states"]["before"]["probes"][1]["output"], true);
+    assert_eq!(j["run"][4]["output"], true);
+    // The selection is recorded as any target's.
+    assert!(
+        j["targets"].as_array().is_some_and(|t| !t.is_empty()),
+        "{j:#}"
+    );
+}

@@ -29,6 +29,7 @@ pub struct Pods<'a> {
     labels: Vec<String>,
     fields: Vec<String>,
     name_pattern: Option<String>,
+    name_regex: Option<regex::Regex>,
     grace: Option<Duration>,
     force: bool,
     page_size: u32,
@@ -43,6 +44,7 @@ pub fn pods<'a>(cx: &'a Context, namespace: &str) -> Pods<'a> {
         labels: Vec::new(),
         fields: Vec::new(),
         name_pattern: None,
+        name_regex: None,
         grace: None,
         force: false,
         page_size: 500,
@@ -64,6 +66,12 @@ impl<'a> Pods<'a> {
     /// Keeps pods whose name matches `pattern` (`*` any run, `?` one character).
     pub fn name_matches(mut self, pattern: &str) -> Self {
         self.name_pattern = Some(pattern.to_owned());
+        self
+    }
+    /// Keeps pods whose name the regular expression `re` matches anywhere (Chaos Toolkit's
+    /// `name_pattern`).
+    pub(crate) fn name_regex(mut self, re: regex::Regex) -> Self {
+        self.name_regex = Some(re);
         self
     }
     /// The grace period terminations and evictions give (else the pod's own, usually 30 s).
@@ -151,6 +159,7 @@ impl<'a> Pods<'a> {
                     .as_deref()
                     .is_none_or(|g| glob(g, &p.name))
             })
+            .filter(|p| self.name_regex.as_ref().is_none_or(|r| r.is_match(&p.name)))
             .collect();
         out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         Ok(out)
@@ -180,7 +189,7 @@ impl<'a> Pods<'a> {
             "namespace": ns,
             "label_selector": self.labels.join(","),
             "field_selector": self.fields.join(","),
-            "name_pattern": self.name_pattern,
+            "name_pattern": self.name_pattern.clone().or_else(|| self.name_regex.as_ref().map(|r| r.as_str().to_owned())),
         });
         selection.record(
             self.cx,

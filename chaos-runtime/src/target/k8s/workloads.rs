@@ -197,7 +197,8 @@ impl<'a> Deployment<'a> {
     }
 
     /// Sets its replica count through the scale subresource, remembering the count it had
-    /// (the first time this run scales it) for [`restore_scales`].
+    /// (the first time this run scales it) for [`restore_scales`]. Setting it back to that count
+    /// is its restore: what `restore_scales` would do.
     pub async fn scale(&self, replicas: i32) -> Result<ScaleReport, K8sError> {
         let (c, ns, api) = self.target().await?;
         let d = self.fetch(&c, &ns, &api).await?;
@@ -229,10 +230,24 @@ impl<'a> Deployment<'a> {
         {
             return Ok(report);
         }
+        let key = (ns.clone(), self.name.clone());
+        // Back to the count it had before this run first scaled it: that is its restore (its
+        // record undone, its marker removed), as `restore_scales` would do it.
+        let original = self.cx.with_stash(|s: &mut Scaled| s.0.get(&key).cloned());
+        if let Some((count, intent)) = original.filter(|(count, _)| *count == replicas) {
+            let mut restored = restore(self.cx, &ns, &self.name, count).await?;
+            self.cx.with_stash(|s: &mut Scaled| s.0.remove(&key));
+            if let Some(intent) = intent {
+                if let Err(e) = intent.undone() {
+                    tracing::warn!(error = %e, "the scale is restored; its ledger record is not marked undone, so a recovery would restore it again");
+                }
+            }
+            restored.previous = previous;
+            return Ok(restored);
+        }
         // Remembered before the call: if it times out after the server applied it, the
         // rollback still knows what to restore; and recorded in the ledger, so that a recovery
         // knows it if the run dies.
-        let key = (ns.clone(), self.name.clone());
         let first = self.cx.with_stash(|s: &mut Scaled| !s.0.contains_key(&key));
         let intent = if first {
             let record = UndoRecord::new(
