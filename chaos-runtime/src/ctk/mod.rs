@@ -19,6 +19,8 @@ mod http;
 mod jsonpath;
 mod process;
 mod python;
+#[cfg(feature = "aws")]
+mod python_aws;
 #[cfg(feature = "k8s")]
 mod python_k8s;
 mod source;

@@ -26,10 +26,7 @@ pub(crate) async fn call(
         #[cfg(feature = "k8s")]
         Target::Kubernetes => super::python_k8s::call(&path, f.name, &args, cx).await,
         #[cfg(feature = "aws")]
-        Target::Ec2 => Err(format!(
-            "`{}`: the EC2 functions are not mapped yet",
-            args.f
-        )),
+        Target::Ec2 => super::python_aws::call(&path, &args, cx).await,
         #[allow(unreachable_patterns)]
         target => {
             let _ = (cx, &path);
@@ -56,7 +53,7 @@ pub(crate) struct Args<'a> {
     pub map: &'a Map<String, Value>,
 }
 
-#[cfg_attr(not(any(feature = "k8s", feature = "aws")), allow(dead_code))]
+#[cfg_attr(not(feature = "k8s"), allow(dead_code))]
 impl Args<'_> {
     fn get(&self, name: &str) -> Option<&Value> {
         self.map.get(name).filter(|v| !v.is_null())

@@ -126,3 +126,44 @@ fn chaosk8s_functions_run_natively_on_the_cluster() {
         "{j:#}"
     );
 }
+
+#[cfg(feature = "aws")]
+#[test]
+fn chaosaws_functions_run_natively_against_moto() {
+    let moto = chaos_test_support::moto::Moto::start();
+    let (code, body) = moto.ec2_query(
+        "Action=RunInstances&Version=2016-11-15&ImageId=ami-12c6146b&InstanceType=t2.micro\
+         &MinCount=1&MaxCount=1&TagSpecification.1.ResourceType=instance\
+         &TagSpecification.1.Tag.1.Key=Chaos&TagSpecification.1.Tag.1.Value=true",
+    );
+    assert_eq!(code, 200, "{body}");
+    let id = body
+        .split("<instanceId>")
+        .nth(1)
+        .and_then(|s| s.split("</instanceId>").next())
+        .expect("an instance id")
+        .to_owned();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut env: Vec<(&str, String)> = moto.env();
+    env.push(("EC2_INSTANCE_ID", id.clone()));
+    env.push(("AVAILABILITY_ZONE", "us-east-1a".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = run_exact(EXE, tmp.path(), "ctk-fixtures::ec2-functions", &env);
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    let j = r.journal("ctk-fixtures::ec2-functions");
+    assert_eq!(j["outcome"], "passed", "{j:#}");
+    let stopping = &j["run"][0]["output"][0]["StoppingInstances"][0];
+    assert_eq!(stopping["InstanceId"], id.as_str(), "{j:#}");
+    assert_eq!(stopping["PreviousState"]["Name"], "running");
+    assert_eq!(j["run"][1]["output"], true);
+    assert_eq!(j["run"][2]["output"][0]["InstanceId"], id.as_str(), "{j:#}");
+    let (_, described) = moto.ec2_query(&format!(
+        "Action=DescribeInstances&Version=2016-11-15&InstanceId.1={id}"
+    ));
+    assert!(described.contains("<name>running</name>"), "{described}");
+    // Started again by the experiment: its recovery marker is gone too.
+    assert!(
+        !described.contains(chaos_harness::target::marker::TAG),
+        "{described}"
+    );
+}

@@ -655,6 +655,33 @@ impl Ec2 {
         Ok(report)
     }
 
+    /// After a start of `ids` by something other than [`Ec2::start_stopped`] (a Chaos
+    /// Toolkit `start_instances`): the instances this run stopped that are started again lose
+    /// their markers, and once all of them are, the stops' records are undone.
+    pub(crate) async fn started_again(&self, cx: &Context, ids: &[String]) -> Result<(), AwsError> {
+        let (restarted, _, intents) = cx.with_stash(|s: &mut Stopped| {
+            let restarted: Vec<String> =
+                s.ids.iter().filter(|i| ids.contains(i)).cloned().collect();
+            s.ids.retain(|i| !ids.contains(i));
+            let intents = if s.ids.is_empty() {
+                std::mem::take(&mut s.intents)
+            } else {
+                Vec::new()
+            };
+            (restarted, s.ids.len(), intents)
+        });
+        // A run with a ledger entry marked what it stopped.
+        if cx.ledger_entry().is_some() && !restarted.is_empty() {
+            self.unmark(&restarted).await?;
+        }
+        for intent in intents {
+            if let Err(e) = intent.undone() {
+                tracing::warn!(error = %e, "the instances are started; their ledger record is not marked undone, so a recovery would start them again");
+            }
+        }
+        Ok(())
+    }
+
     /// Tags `ids` with `m`, the recovery marker of a change about to be made.
     async fn mark(&self, ids: &[String], m: &marker::Marker) -> Result<(), AwsError> {
         let tag = aws_sdk_ec2::types::Tag::builder()
