@@ -55,8 +55,8 @@ pub use setup::Setup;
 
 // The engine's public API, each item at one path: `chaos_harness::X` is `chaos_runtime::X`.
 pub use chaos_runtime::{
-    credentials, env, event, extend, interrupt, journal, notify, redact, run, settings, Action,
-    Activity, ActivityKind, ActivityOptions, BoxError, Concurrency, Context, Experiment,
+    credentials, ctk, env, event, extend, interrupt, journal, notify, redact, run, settings,
+    Action, Activity, ActivityKind, ActivityOptions, BoxError, Concurrency, Context, Experiment,
     ExperimentBuilder, ExperimentError, Hypothesis, MissingVariable, Outcome, Probe,
     RollbackStrategy, SeededRng, Status, Unchecked, DEFAULT_GROUP,
 };

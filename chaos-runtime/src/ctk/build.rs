@@ -115,6 +115,14 @@ impl ExperimentFile {
                 )));
             }
         }
+        let controls = control_names(&root);
+        if !controls.is_empty() {
+            tracing::warn!(
+                file = %self.display_name(),
+                "Chaos Toolkit controls are Python modules and do not run here; skipped: {}",
+                controls.join(", ")
+            );
+        }
         let shared = Arc::new(Shared {
             values,
             dry: options.dry.clone(),
@@ -199,6 +207,35 @@ impl ExperimentFile {
         }
         b.build().map_err(|e| fail(e.to_string()))
     }
+}
+
+/// The names of every control the experiment declares (its own, its hypothesis's, its
+/// activities').
+fn control_names(root: &Value) -> Vec<String> {
+    let sections = [
+        root.pointer("/steady-state-hypothesis/probes"),
+        root.get("method"),
+        root.get("rollbacks"),
+    ];
+    let activities = sections
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_array)
+        .flatten()
+        .map(|a| a.get("controls"));
+    let mut names: Vec<String> = [
+        root.get("controls"),
+        root.pointer("/steady-state-hypothesis/controls"),
+    ]
+    .into_iter()
+    .chain(activities)
+    .flatten()
+    .filter_map(Value::as_array)
+    .flatten()
+    .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_owned))
+    .collect();
+    names.dedup();
+    names
 }
 
 /// The configuration (over it, the `--var` values) and the secrets as placeholder values; the

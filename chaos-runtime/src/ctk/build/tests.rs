@@ -216,3 +216,12 @@ fn dry_modes_skip_what_they_name() {
         "{e}"
     );
 }
+
+#[test]
+fn controls_are_named_to_be_skipped() {
+    let root = serde_json::json!({
+        "controls": [{"name": "tracing", "provider": {"type": "python", "module": "chaostracing.control"}}],
+        "method": [{"type": "action", "name": "a", "controls": [{"name": "safeguard"}]}]
+    });
+    assert_eq!(control_names(&root), ["tracing", "safeguard"]);
+}
