@@ -157,3 +157,33 @@ fn usage_errors_exit_2() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
     }
 }
+
+#[test]
+fn change_dir_and_settings_are_read_before_the_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sub = dir.path().join("exps");
+    std::fs::create_dir_all(&sub).expect("dir");
+    std::fs::write(sub.join("exp.json"), EXPERIMENT).expect("write");
+    let o = chaos(dir.path(), &["--change-dir", "exps", "run", "exp.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        sub.join("journal.json").is_file(),
+        "the journal goes to the new directory"
+    );
+    // A settings file that is wrong makes the run an error that names it.
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[journal]\nflush_timout = \"1s\"\n",
+    )
+    .expect("write");
+    let o = chaos(
+        dir.path(),
+        &["--settings", "bad.toml", "run", "exps/exp.json"],
+    );
+    assert_eq!(o.status.code(), Some(15), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("bad.toml") && out.contains("flush_timout"),
+        "{out}"
+    );
+}

@@ -167,3 +167,26 @@ fn chaosaws_functions_run_natively_against_moto() {
         "{described}"
     );
 }
+
+#[test]
+fn the_settings_variables_give_declared_configuration_keys() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let settings = tmp.path().join("chaos.toml");
+    std::fs::write(
+        &settings,
+        "[variables]\nword = \"order\"\nundeclared = \"x\"\n",
+    )
+    .expect("write");
+    let r = run_exact(
+        EXE,
+        tmp.path(),
+        "ctk-fixtures::manifest",
+        &[("CHAOS_SETTINGS", settings.to_str().expect("utf-8"))],
+    );
+    let j = r.journal("ctk-fixtures::manifest");
+    assert_eq!(j["outcome"], "baseline-not-met", "{j:#}");
+    assert_eq!(
+        j["steady_states"]["before"]["probes"][0]["output"]["stdout"],
+        "order"
+    );
+}
