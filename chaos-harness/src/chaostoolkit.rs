@@ -14,6 +14,8 @@ pub(crate) struct FileTrial {
     pub name: String,
     /// The file.
     pub path: PathBuf,
+    /// Whether it runs only with `--ignored`.
+    pub ignored: bool,
 }
 
 /// The files `patterns` name, relative to `base` (the test crate's directory), sorted by
@@ -21,6 +23,11 @@ pub(crate) struct FileTrial {
 pub(crate) fn find(patterns: &[&str], base: &Path) -> Result<Vec<FileTrial>, String> {
     let mut found: Vec<FileTrial> = Vec::new();
     for pattern in patterns {
+        // `!` first: ignored trials (`main!(chaostoolkit_ignored = [...])`).
+        let (pattern, ignored) = match pattern.strip_prefix('!') {
+            Some(p) => (p, true),
+            None => (*pattern, false),
+        };
         let full = base.join(pattern);
         let paths: Vec<PathBuf> = if full.is_dir() {
             let mut v: Vec<PathBuf> = std::fs::read_dir(&full)
@@ -64,7 +71,11 @@ pub(crate) fn find(patterns: &[&str], base: &Path) -> Result<Vec<FileTrial>, Str
                 }
                 continue;
             }
-            found.push(FileTrial { name, path });
+            found.push(FileTrial {
+                name,
+                path,
+                ignored,
+            });
         }
     }
     found.sort_by(|a, b| a.name.cmp(&b.name));

@@ -268,6 +268,7 @@ fn run(m: &ArgMatches, verbose: bool) -> ExitCode {
         FileTrial {
             name: name.clone(),
             path,
+            ignored: false,
         },
         Box::new(options),
     );

@@ -153,9 +153,13 @@ pub fn run_main(
             );
             return ExitCode::from(2);
         }
-        trials.push(Trial::test(f.name.clone(), move || {
-            run_trial(&Spec::File(f), snapshot, verbose)
-        }));
+        let ignored = f.ignored;
+        trials.push(
+            Trial::test(f.name.clone(), move || {
+                run_trial(&Spec::File(f), snapshot, verbose)
+            })
+            .with_ignored_flag(ignored),
+        );
     }
     trials.sort_by(|a, b| a.name().cmp(b.name()));
     let conclusion = libtest_mimic::run(&args, trials);

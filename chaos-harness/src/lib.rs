@@ -172,7 +172,8 @@ pub use chaos_macros::experiment;
 /// file there a trial too (a directory's `.json`, `.yaml` and `.yml` files, or glob patterns,
 /// relative to the crate's directory), named after its path (`experiments::kill-pods`); a file
 /// that is not valid is a failing trial whose message lists its problems. With `setup`:
-/// `main!(chaostoolkit = [...], setup = path::to::fn)`.
+/// `main!(chaostoolkit = [...], setup = path::to::fn)`. `chaostoolkit_ignored = [...]` instead
+/// makes them ignored trials, run with `--ignored` (experiments that need a real account).
 #[macro_export]
 macro_rules! main {
     () => {
@@ -191,6 +192,15 @@ macro_rules! main {
         $crate::__main_with!(
             ::core::option::Option::Some($setup as fn(&mut $crate::Setup)),
             &[$($files),*]
+        );
+    };
+    (chaostoolkit_ignored = [$($files:literal),* $(,)?] $(,)?) => {
+        $crate::__main_with!(::core::option::Option::None, &[$(concat!("!", $files)),*]);
+    };
+    (chaostoolkit_ignored = [$($files:literal),* $(,)?], setup = $setup:path $(,)?) => {
+        $crate::__main_with!(
+            ::core::option::Option::Some($setup as fn(&mut $crate::Setup)),
+            &[$(concat!("!", $files)),*]
         );
     };
 }

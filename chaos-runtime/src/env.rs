@@ -25,6 +25,10 @@ pub const LEDGER: &str = "CHAOS_LEDGER";
 pub const FLUSH_TIMEOUT: &str = "CHAOS_FLUSH_TIMEOUT";
 /// `1` or `true`: every target resolves and records its selection and touches nothing.
 pub const DRY_RUN: &str = "CHAOS_DRY_RUN";
+/// `warn`: in Chaos Toolkit experiment files, unknown, misplaced and repeated keys (which Chaos
+/// Toolkit ignores without a word) are warnings, and the file runs as Chaos Toolkit would run
+/// it; by default they are errors.
+pub const CTK_UNKNOWN_KEYS: &str = "CHAOS_CTK_UNKNOWN_KEYS";
 /// Progress lines on stderr.
 pub const PROGRESS: &str = "CHAOS_PROGRESS";
 /// The level of the harness's log on stderr.

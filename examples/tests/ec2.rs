@@ -98,4 +98,4 @@ async fn terminate_random_instance(cx: &Context) {
     }
 }
 
-chaos_harness::main!();
+chaos_harness::main!(chaostoolkit_ignored = ["chaostoolkit/stop-ec2-by-id.yaml"]);

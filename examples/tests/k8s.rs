@@ -15,9 +15,30 @@ use std::time::Duration;
 
 fn setup(s: &mut Setup) {
     s.extension(k8s::FallbackCluster(chaos_examples::cluster::simulated));
+    // The Chaos Toolkit demo's experiments (`chaostoolkit/`) read their targets from the
+    // environment, as their `configuration` blocks ask: the demo service and the simulated
+    // cluster's `web` pods, unless the environment names others.
+    let defaults = [
+        ("SERVICE_URL", demo::service("ctk-web").url()),
+        ("LABEL_SELECTOR", "app=web".to_owned()),
+        ("NAMESPACE", "demo".to_owned()),
+        // hello-world misspells `steady-state-hypothesis`: run it as Chaos Toolkit does.
+        ("CHAOS_CTK_UNKNOWN_KEYS", "warn".to_owned()),
+    ];
+    for (k, v) in defaults {
+        if std::env::var_os(k).is_none() {
+            std::env::set_var(k, v);
+        }
+    }
 }
 
-chaos_harness::main!(setup = setup);
+chaos_harness::main!(
+    chaostoolkit = [
+        "chaostoolkit/hello-world.yaml",
+        "chaostoolkit/kill-pods-with-label.yaml"
+    ],
+    setup = setup
+);
 
 fn ns(cx: &Context) -> String {
     cx.var_or("k8s_namespace", "demo")

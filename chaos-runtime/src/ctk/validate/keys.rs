@@ -27,7 +27,7 @@ impl Checker<'_> {
         let entries = node.entries();
         for (i, e) in entries.iter().enumerate() {
             if let Some(first) = entries[..i].iter().find(|x| x.key == e.key) {
-                self.ours(
+                self.ignored_key(
                     e.line,
                     &join(path, &e.key),
                     format!(
@@ -52,7 +52,7 @@ impl Checker<'_> {
                     allowed.join(", ")
                 )
             };
-            self.ours(
+            self.ignored_key(
                 e.line,
                 &join(path, &e.key),
                 format!("unknown key `{}`: {why}", e.key),

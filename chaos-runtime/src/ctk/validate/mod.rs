@@ -29,6 +29,9 @@ pub struct Problem {
     /// Whether `chaos validate` refuses the file for it too (otherwise, Chaos Toolkit runs the
     /// file and does something other than what it says).
     pub chaos_toolkit: bool,
+    /// Whether it is a key Chaos Toolkit ignores without a word (unknown, misplaced or given
+    /// twice): a warning only with `CHAOS_CTK_UNKNOWN_KEYS=warn`.
+    pub ignored_key: bool,
 }
 
 /// An experiment file that is not valid: every problem found, in file order.
@@ -68,6 +71,9 @@ pub struct Inputs {
     pub vars: BTreeMap<String, serde_json::Value>,
     /// Whether to read the process environment too (`true` outside tests).
     pub process_env: bool,
+    /// Whether keys Chaos Toolkit ignores are warnings rather than errors
+    /// (`CHAOS_CTK_UNKNOWN_KEYS=warn`).
+    pub lenient_keys: bool,
 }
 
 impl Inputs {
@@ -75,6 +81,8 @@ impl Inputs {
     pub fn from_process() -> Inputs {
         Inputs {
             process_env: true,
+            lenient_keys: crate::env::var(crate::env::CTK_UNKNOWN_KEYS)
+                .is_some_and(|v| v.eq_ignore_ascii_case("warn")),
             ..Inputs::default()
         }
     }
@@ -117,6 +125,20 @@ impl ExperimentFile {
         let mut problems = c.problems;
         problems.sort_by_key(|p| p.line);
         problems.dedup();
+        if inputs.lenient_keys {
+            problems.retain(|p| {
+                if p.ignored_key {
+                    tracing::warn!(
+                        file = %self.display_name(),
+                        "line {}: {}: {} (run as Chaos Toolkit would: CHAOS_CTK_UNKNOWN_KEYS=warn)",
+                        p.line,
+                        p.path,
+                        p.message
+                    );
+                }
+                !p.ignored_key
+            });
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -152,6 +174,18 @@ impl<'a> Checker<'a> {
             path: path.to_owned(),
             message: message.into(),
             chaos_toolkit: true,
+            ignored_key: false,
+        });
+    }
+
+    /// A key Chaos Toolkit ignores without a word.
+    fn ignored_key(&mut self, node_line: usize, path: &str, message: impl Into<String>) {
+        self.problems.push(Problem {
+            line: node_line,
+            path: path.to_owned(),
+            message: message.into(),
+            chaos_toolkit: false,
+            ignored_key: true,
         });
     }
 
@@ -162,6 +196,7 @@ impl<'a> Checker<'a> {
             path: path.to_owned(),
             message: message.into(),
             chaos_toolkit: false,
+            ignored_key: false,
         });
     }
 

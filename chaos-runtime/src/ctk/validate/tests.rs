@@ -340,3 +340,29 @@ fn the_error_names_the_file_and_every_problem_with_its_line() {
         "exp.yaml: not a valid Chaos Toolkit experiment (2 problems):\n  line 1: description: experiment requires a description\n  line 2: method: must be a list of activities, found an integer"
     );
 }
+
+#[test]
+fn lenient_keys_turn_what_chaos_toolkit_ignores_into_warnings_only() {
+    let text = format!(
+        "{HEAD}steady - state - hypothesis: {{}}\nmethod:\n- type: action\n  name: a\n  provider: {{type: process, path: 'true', expected: 1}}\nmethod: []\nsecrets: {{s: {{k: {{type: vault, path: x}}}}}}\n"
+    );
+    let strict = problems(&text);
+    // The first `method` is dropped (as Chaos Toolkit drops it): its keys are not checked.
+    assert_eq!(
+        strict.iter().filter(|p| p.ignored_key).count(),
+        2,
+        "{strict:#?}"
+    );
+    let lenient = problems_with(
+        &text,
+        &Inputs {
+            lenient_keys: true,
+            ..Inputs::default()
+        },
+    );
+    // What cannot run here stays an error.
+    assert_eq!(lenient.len(), 1, "{lenient:#?}");
+    assert!(lenient[0]
+        .message
+        .starts_with("Vault secrets cannot be read here"));
+}
