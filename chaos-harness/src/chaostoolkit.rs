@@ -7,6 +7,10 @@ use chaos_runtime::ctk::{ExperimentFile, RunOptions};
 use chaos_runtime::Experiment;
 use std::path::{Path, PathBuf};
 
+/// The run variable that names a Chaos Toolkit run's file (kept in its ledger entry, so that a
+/// recovery rebuilds the experiment and runs its rollbacks).
+pub(crate) const FILE_VAR: &str = "chaos.chaostoolkit_file";
+
 /// A Chaos Toolkit file, as a trial.
 #[derive(Clone, Debug)]
 pub(crate) struct FileTrial {

@@ -409,10 +409,19 @@ fn run_with(
         None => None,
     };
     let settings = &harness.settings;
+    let mut vars = settings.variables.clone();
+    if let Spec::File(f) | Spec::Command(f, _) = spec {
+        // In the ledger's header: a recovery rebuilds the experiment from the file.
+        let path = std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone());
+        vars.insert(
+            crate::chaostoolkit::FILE_VAR.to_owned(),
+            path.display().to_string(),
+        );
+    }
     let cx = Context::builder()
         .experiment(name)
         .seed(seed)
-        .vars(settings.variables.clone())
+        .vars(vars)
         .secrets(settings.secrets.clone())
         .credentials(harness.credentials.clone())
         .target_settings(settings.targets.clone())

@@ -206,11 +206,24 @@ async fn recover(claimed: Claimed, journals: &Path, harness: &Harness) -> bool {
         eprintln!("chaos: recovery: {entry_path}: {d}; the records before it are recovered");
     }
     // From markers, the rollback block is not run: what it was to undo is not known here.
+    let settings = &harness.settings;
     let exp = registered()
         .filter(|_| !header.from_markers)
         .find(|r| r.name() == header.experiment)
-        .and_then(|r| (r.build)().ok());
-    let settings = &harness.settings;
+        .and_then(|r| (r.build)().ok())
+        .or_else(|| {
+            // A Chaos Toolkit file's run: rebuilt from the file, if it is still there.
+            let path = header.variables.get(crate::chaostoolkit::FILE_VAR)?;
+            let trial = crate::chaostoolkit::FileTrial {
+                name: header.experiment.clone(),
+                path: path.into(),
+                ignored: false,
+            };
+            trial
+                .build(&settings.variables)
+                .map_err(|e| eprintln!("chaos: recovery: {path}: {e}"))
+                .ok()
+        });
     // The variables the run resolved, over the settings' (a hook may have changed them).
     let cx = context(
         harness,

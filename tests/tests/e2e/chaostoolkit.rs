@@ -190,3 +190,46 @@ fn the_settings_variables_give_declared_configuration_keys() {
         "order"
     );
 }
+
+#[test]
+fn a_killed_file_run_is_recovered_with_the_files_rollbacks() {
+    use std::os::unix::process::ExitStatusExt;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (mut cmd, jd, cd) = command(EXE, tmp.path());
+    let out = cmd
+        .env("CHAOS_GUARDIAN", "off")
+        .args(["--exact", "ctk-fixtures::killed"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.signal(), Some(9), "{out:?}");
+    let lines = |f: &str| std::fs::read_to_string(cd.join(f)).unwrap_or_default();
+    assert_eq!(lines("ctk-killed.count"), "started\n");
+    assert_eq!(
+        lines("ctk-rollback.count"),
+        "",
+        "nothing rolled back before the kill"
+    );
+    let (mut cmd, jd2, cd2) = command(EXE, tmp.path());
+    let r = result(cmd.arg("--recover").output().expect("recovers"), jd2, cd2);
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    assert_eq!(
+        lines("ctk-rollback.count"),
+        "rolled-back\n",
+        "{}",
+        r.all_output()
+    );
+    let journal = std::fs::read_dir(&jd)
+        .expect("journals")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.to_string_lossy()
+                .contains("ctk-fixtures__killed.recovered-")
+        })
+        .expect("the killed run's journal");
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(journal).expect("read")).expect("JSON");
+    assert_eq!(j["outcome"], "interrupted", "{j:#}");
+    assert_eq!(j["recovered"]["rollback_block"], "ran", "{j:#}");
+    assert_eq!(j["rollbacks"][0]["activity"]["name"], "roll-back", "{j:#}");
+}
