@@ -233,3 +233,71 @@ fn a_killed_file_run_is_recovered_with_the_files_rollbacks() {
     assert_eq!(j["recovered"]["rollback_block"], "ran", "{j:#}");
     assert_eq!(j["rollbacks"][0]["activity"]["name"], "roll-back", "{j:#}");
 }
+
+#[test]
+fn chaosk8s_node_actions_and_probes_change_and_see_the_cluster() {
+    use kube_sim::{Sim, SimConfig};
+    use std::time::Duration;
+    let sim = Sim::start(SimConfig {
+        replace_delay: Duration::from_millis(50),
+        ready_delay: Duration::from_millis(50),
+        max_termination: Duration::from_millis(50),
+    })
+    .expect("the simulated cluster starts");
+    sim.seed_demo();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = tmp.path().join("kubeconfig");
+    sim.write_kubeconfig(&kubeconfig, "demo")
+        .expect("kubeconfig");
+    let settings = tmp.path().join("chaos.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "[targets.k8s]\nkubeconfig = {:?}\n",
+            kubeconfig.display().to_string()
+        ),
+    )
+    .expect("settings");
+    let r = run_exact(
+        EXE,
+        tmp.path(),
+        "ctk-fixtures::k8s-nodes-and-probes",
+        &[
+            ("K8S_FIXTURES_NO_FALLBACK", "1"),
+            ("CHAOS_SETTINGS", settings.to_str().expect("utf-8")),
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    let j = r.journal("ctk-fixtures::k8s-nodes-and-probes");
+    let out = |i: usize| j["run"][i]["output"].clone();
+    assert_eq!(out(0), serde_json::json!(["node-2"]));
+    assert_eq!(out(2), serde_json::json!(["node-2"]));
+    assert_eq!(out(11), serde_json::json!(["node-1"]));
+    assert_eq!(out(13).as_array().map(Vec::len), Some(1), "{j:#}");
+    assert_eq!(out(14), serde_json::json!(["node-1"]), "the first by name");
+    // Through the API: what the actions did.
+    assert!(sim.get("nodes", "", "node-1").is_none(), "node-1 deleted");
+    assert_ne!(
+        sim.get("nodes", "", "node-2").expect("node-2")["spec"]["unschedulable"],
+        true
+    );
+    let web = sim.get("deployments", "demo", "web").expect("web");
+    assert!(
+        web["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"]
+            .is_string(),
+        "rolled out: {web:#}"
+    );
+    let reasons: Vec<String> = sim
+        .list("events", "")
+        .iter()
+        .filter_map(|e| e["reason"].as_str().map(str::to_owned))
+        .collect();
+    for r in [
+        "ChaosNodeCordoned",
+        "ChaosNodeDrained",
+        "ChaosNodeDeleted",
+        "ChaosPodsTerminated",
+    ] {
+        assert!(reasons.iter().any(|x| x == r), "{r} missing: {reasons:?}");
+    }
+}
