@@ -301,3 +301,54 @@ fn chaosk8s_node_actions_and_probes_change_and_see_the_cluster() {
         assert!(reasons.iter().any(|x| x == r), "{r} missing: {reasons:?}");
     }
 }
+
+#[cfg(feature = "aws")]
+#[test]
+fn chaosaws_functions_by_filters_and_zone_change_and_see_the_instances() {
+    let moto = chaos_test_support::moto::Moto::start();
+    let (code, body) = moto.ec2_query(
+        "Action=RunInstances&Version=2016-11-15&ImageId=ami-12c6146b&InstanceType=t2.micro\
+         &MinCount=3&MaxCount=3&Placement.AvailabilityZone=us-east-1a\
+         &TagSpecification.1.ResourceType=instance\
+         &TagSpecification.1.Tag.1.Key=Chaos&TagSpecification.1.Tag.1.Value=true",
+    );
+    assert_eq!(code, 200, "{body}");
+    let ids: Vec<String> = body
+        .split("<instanceId>")
+        .skip(1)
+        .filter_map(|s| s.split("</instanceId>").next())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(ids.len(), 3);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut env: Vec<(&str, String)> = moto.env();
+    env.push(("EC2_DOOMED_ID", ids[0].clone()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = run_exact(EXE, tmp.path(), "ctk-fixtures::ec2-more", &env);
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    let j = r.journal("ctk-fixtures::ec2-more");
+    let out = |i: usize| j["run"][i]["output"].clone();
+    assert_eq!(out(1), true);
+    let stopping = out(2)[0]["StoppingInstances"].as_array().map(Vec::len);
+    assert_eq!(stopping, Some(3), "{j:#}");
+    assert_eq!(out(3).as_array().map(Vec::len), Some(3), "{j:#}");
+    assert_eq!(out(4), serde_json::json!([]));
+    assert_eq!(
+        out(5)[0]["TerminatingInstances"][0]["InstanceId"],
+        ids[0].as_str()
+    );
+    let (_, described) = moto.ec2_query(&format!(
+        "Action=DescribeInstances&Version=2016-11-15&InstanceId.1={}",
+        ids[0]
+    ));
+    assert!(
+        described.contains("<name>terminated</name>")
+            || described.contains("<name>shutting-down</name>"),
+        "{described}"
+    );
+    let (_, described) = moto.ec2_query(&format!(
+        "Action=DescribeInstances&Version=2016-11-15&InstanceId.1={}",
+        ids[1]
+    ));
+    assert!(described.contains("<name>running</name>"), "{described}");
+}
