@@ -84,7 +84,10 @@ fn main() {
                 Ok(()) => (true, Vec::new()),
                 Err(e) => (false, e.problems),
             },
-            Err(e) => (false, vec![]).tap(|_| println!("load: {e}")),
+            Err(e) => {
+                println!("not loaded: {e}");
+                (false, Vec::new())
+            }
         };
         if problems
             .iter()
@@ -152,11 +155,3 @@ fn main() {
         }
     }
 }
-
-trait Tap: Sized {
-    fn tap(self, f: impl FnOnce(&Self)) -> Self {
-        f(&self);
-        self
-    }
-}
-impl<T> Tap for T {}
