@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 # moto's server for the EC2 tests, installed once up front rather than by the first tests at once.
 bash scripts/moto.sh install
 bash scripts/toxiproxy-client.sh install
+# Chaos Toolkit, to run the same experiment files through it and through this framework.
+bash scripts/chaostoolkit.sh install
 if ! command -v kubectl >/dev/null && [ "${CHAOS_SKIP_KUBECTL:-}" != 1 ]; then
     echo "scripts/test.sh: kubectl is not on the PATH; the kubectl check of the simulated cluster needs it (CHAOS_SKIP_KUBECTL=1 skips it)" >&2
 fi

@@ -12,7 +12,10 @@ fn setup(s: &mut Setup) {
     }
 }
 
-chaos_harness::main!(chaostoolkit = ["ctk-fixtures/"], setup = setup);
+chaos_harness::main!(
+    chaostoolkit = ["ctk-fixtures/", "ctk-fixtures/compare/"],
+    setup = setup
+);
 
 /// One `app=web` pod terminated at random: the choice goes to the journal.
 #[experiment(title = "terminate one web pod", timeout = 30s)]

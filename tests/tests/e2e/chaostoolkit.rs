@@ -352,3 +352,122 @@ fn chaosaws_functions_by_filters_and_zone_change_and_see_the_instances() {
     ));
     assert!(described.contains("<name>running</name>"), "{described}");
 }
+
+/// Chaos Toolkit's `chaos` (`scripts/chaostoolkit.sh install`, which `scripts/test.sh` runs).
+fn chaostoolkit() -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = std::process::Command::new("bash")
+        .arg(root.join("scripts/chaostoolkit.sh"))
+        .arg("chaos")
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "Chaos Toolkit is not installed: run `bash scripts/chaostoolkit.sh install` (scripts/test.sh does)\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::path::PathBuf::from(
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .lines()
+            .last()
+            .unwrap_or_default(),
+    )
+}
+
+#[test]
+fn the_same_files_through_chaos_toolkit_and_here_differ_only_as_readme_says() {
+    let chaos = chaostoolkit();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README");
+    // (file, Chaos Toolkit's status, deviated and exit code, our outcome, the README's words
+    // for the difference, if any)
+    let cases = [
+        ("passes", "completed", false, 0, "passed", None),
+        (
+            "failing-action",
+            "completed",
+            false,
+            0,
+            "activity-failed",
+            Some("a failing action is `activity-failed`"),
+        ),
+        (
+            "missed-baseline",
+            "completed",
+            false,
+            0,
+            "baseline-not-met",
+            Some("a missed baseline `baseline-not-met`"),
+        ),
+        (
+            "method-probe-miss",
+            "completed",
+            false,
+            0,
+            "deviated",
+            Some("Method and rollback probes' tolerances are evaluated: a miss is a deviation"),
+        ),
+        ("after-miss", "completed", true, 1, "deviated", None),
+        (
+            "misspelled-rollbacks",
+            "completed",
+            false,
+            0,
+            "error",
+            Some("A file Chaos Toolkit would run with a silently ignored key is refused"),
+        ),
+    ];
+    for (name, status, deviated, code, ours, readme_says) in cases {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("ctk-fixtures/compare/{name}.json"));
+        let journal = tmp.path().join("ctk-journal.json");
+        std::fs::create_dir_all(tmp.path().join("counts")).expect("dir");
+        let out = std::process::Command::new(&chaos)
+            .current_dir(tmp.path())
+            .args([
+                "--no-version-check",
+                "--no-log-file",
+                "run",
+                "--journal-path",
+            ])
+            .arg(&journal)
+            .arg(&file)
+            .env("CHAOS_COUNT_DIR", tmp.path().join("counts"))
+            .output()
+            .expect("chaos runs");
+        let theirs: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&journal).unwrap_or_else(|e| {
+                panic!(
+                    "{name}: no Chaos Toolkit journal ({e})\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            }))
+            .expect("JSON");
+        assert_eq!(
+            (
+                theirs["status"].as_str(),
+                theirs["deviated"].as_bool(),
+                out.status.code()
+            ),
+            (Some(status), Some(deviated), Some(code)),
+            "{name}: Chaos Toolkit"
+        );
+        let r = run_exact(
+            EXE,
+            tmp.path(),
+            &format!("ctk-fixtures::compare::{name}"),
+            &[],
+        );
+        let j = r.journal(&format!("ctk-fixtures::compare::{name}"));
+        assert_eq!(j["outcome"], ours, "{name}: ours\n{}", r.all_output());
+        let ours_code = r.code.unwrap_or(-1);
+        if let Some(words) = readme_says {
+            assert!(readme.contains(words), "{name}: README lacks {words:?}");
+            assert_ne!(ours_code, code, "{name}: a difference README lists");
+        } else {
+            assert_eq!(ours_code == 0, code == 0, "{name}: same verdict");
+        }
+    }
+}
