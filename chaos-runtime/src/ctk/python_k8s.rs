@@ -102,9 +102,40 @@ pub(crate) async fn call(
                 (true, false) => Ok(json!(false)),
             }
         }
-        "chaosk8s.pod.probes.read_pod_logs" | "chaosk8s.pod.probes.should_be_found_in_logs" => Err(
-            format!("{}: reading pod logs is not available here yet", args.f),
-        ),
+        "chaosk8s.pod.probes.read_pod_logs" => {
+            // chaosk8s formats the selector with the name, `None` when it is not given.
+            let name = args.str("name")?.unwrap_or_else(|| "None".to_owned());
+            let selector = args
+                .str_or("label_selector", "name in ({name})")?
+                .replace("{name}", &name);
+            let mut read = k8s::LogRead::default().timestamps();
+            if let Some(c) = args.str("container_name")? {
+                read = read.container(&c);
+            }
+            if let Some(last) = args.str("last")? {
+                read = read.since(since(&last).map_err(|e| format!("{}: {e}", args.f))?);
+            }
+            if args.bool_or("from_previous", false) {
+                read = read.previous();
+            }
+            let pods = k8s::pods(cx, &ns()?).labeled(&selector);
+            Ok(json!(pods.logs(&read).await.map_err(err)?))
+        }
+        "chaosk8s.pod.probes.should_be_found_in_logs" => {
+            let pattern = args.required("pattern")?;
+            let re = regex::Regex::new(&pattern)
+                .map_err(|e| format!("{}: `pattern` is not a regular expression: {e}", args.f))?;
+            let logs = match args.map.get("value") {
+                Some(Value::Object(m)) if !m.is_empty() => m,
+                _ => return Err("no logs to search from".into()),
+            };
+            let found = |v: &Value| v.as_str().is_some_and(|t| re.is_match(t));
+            Ok(json!(if args.bool_or("all_containers", true) {
+                logs.values().all(found)
+            } else {
+                logs.values().any(found)
+            }))
+        }
         "chaosk8s.deployment.actions.scale_deployment" => {
             let replicas = args
                 .int("replicas")?
@@ -153,10 +184,12 @@ pub(crate) async fn call(
                 }
                 Err(e) => return Err(err(e)),
             };
+            // chaosk8s compares `available_replicas`, absent (None) at zero: a deployment
+            // scaled to zero is not available and healthy.
             let ok = if partial {
                 state.available >= 1
             } else {
-                state.available == state.desired
+                state.available == state.desired && state.desired > 0
             };
             match (ok, raise) {
                 (true, _) => Ok(json!(true)),
@@ -180,9 +213,14 @@ pub(crate) async fn call(
             let d = k8s::deployment(cx, &ns()?, &deployment);
             let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(timeout.max(0.0));
             loop {
-                let s = d.state().await.map_err(err)?;
-                let ready = s.ready == s.desired && s.desired > 0;
-                if ready == want_ready {
+                // chaosk8s watches the deployment: a missing one sends no event, so the wait
+                // runs out either way.
+                let ready = match d.state().await {
+                    Ok(s) => Some(s.ready == s.desired && s.desired > 0),
+                    Err(K8sError::Api { code: 404, .. }) => None,
+                    Err(e) => return Err(err(e)),
+                };
+                if ready == Some(want_ready) {
                     return Ok(json!(true));
                 }
                 if tokio::time::Instant::now() >= deadline {
@@ -260,6 +298,31 @@ pub(crate) async fn call(
     }
 }
 
+/// How far back `last` reaches: `"10 minutes"`, `"60s"`, `"2 hours ago"`, `"1d"` (the relative
+/// phrases chaosk8s hands to `dateparser`).
+fn since(last: &str) -> Result<Duration, String> {
+    let t = last.trim();
+    let t = t.strip_suffix("ago").unwrap_or(t).trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(digits);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("`last` must be like \"10 minutes\" or \"60s\", not {last:?}"))?;
+    let secs = match unit.trim() {
+        "s" | "sec" | "secs" | "second" | "seconds" => 1,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60,
+        "h" | "hr" | "hrs" | "hour" | "hours" => 3600,
+        "d" | "day" | "days" => 86_400,
+        "w" | "week" | "weeks" => 604_800,
+        _ => {
+            return Err(format!(
+                "`last` must be like \"10 minutes\" or \"60s\", not {last:?}"
+            ))
+        }
+    };
+    Ok(Duration::from_secs(n.saturating_mul(secs)))
+}
+
 /// The nodes `name` or `label_selector` name (all nodes when neither does, as chaosk8s).
 fn node_set<'a>(args: &Args<'_>, cx: &'a Context) -> Result<k8s::Nodes<'a>, String> {
     let mut nodes = match args.str("name")?.filter(|n| !n.is_empty()) {
@@ -335,4 +398,27 @@ async fn terminate_pods(name: &str, args: &Args<'_>, cx: &Context) -> Result<Val
         .map(|t| t.rsplit('/').next().unwrap_or(t).to_owned())
         .collect();
     Ok(json!(names))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::since;
+    use std::time::Duration;
+
+    #[test]
+    fn last_reads_the_relative_phrases_chaosk8s_passes_to_dateparser() {
+        for (last, secs) in [
+            ("60s", 60),
+            ("10 minutes", 600),
+            ("1 hour ago", 3600),
+            ("2d", 172_800),
+            (" 3 mins ", 180),
+        ] {
+            assert_eq!(since(last), Ok(Duration::from_secs(secs)), "{last}");
+        }
+        for bad in ["yesterday", "10 parsecs", "", "-5s"] {
+            let e = since(bad).expect_err(bad);
+            assert!(e.contains(&format!("{bad:?}")), "{e}");
+        }
+    }
 }

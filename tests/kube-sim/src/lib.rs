@@ -307,6 +307,26 @@ impl Sim {
         self.with(|c| c.set_meta(resource, namespace, name, "annotations", key, value))
     }
 
+    /// Appends `line` to the log of a pod's `container` (its only container when `None`), as
+    /// `GET pods/{name}/log` and `kubectl logs` then serve it. Returns false if the pod or the
+    /// container is missing. A pod's logs go with the pod.
+    ///
+    /// ```
+    /// let sim = kube_sim::Sim::start(kube_sim::SimConfig::default()).expect("loopback port");
+    /// sim.add_pods("demo", "api", 1, &[("app", "api")]);
+    /// assert!(sim.write_pod_log("demo", "api-00000", None, "listening on :8080"));
+    /// assert!(!sim.write_pod_log("demo", "nope", None, "x"));
+    /// ```
+    pub fn write_pod_log(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: Option<&str>,
+        line: &str,
+    ) -> bool {
+        self.with(|c| c.write_log(namespace, pod, container, line))
+    }
+
     /// Makes a pod's creationTimestamp `age` older than now (for oldest-first selection tests).
     pub fn set_pod_age(&self, namespace: &str, name: &str, age: Duration) -> bool {
         self.with(|c| c.set_pod_age(namespace, name, age))

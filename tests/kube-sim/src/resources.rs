@@ -162,6 +162,13 @@ pub(crate) static PODS: Res = Res {
     categories: &["all"],
     subs: &[
         Sub {
+            name: "pods/log",
+            group: "",
+            version: "",
+            kind: "Pod",
+            verbs: &["get"],
+        },
+        Sub {
             name: "pods/eviction",
             group: "policy",
             version: "v1",

@@ -63,6 +63,12 @@ pub(crate) fn rfc3339_micros(t: SystemTime) -> String {
     format!("{}.{:06}Z", format_parts(s), n / 1000)
 }
 
+/// `2024-01-02T03:04:05.123456789Z`: nanosecond precision, as the kubelet stamps log lines.
+pub(crate) fn rfc3339_nanos(t: SystemTime) -> String {
+    let (s, n) = unix(t);
+    format!("{}.{:09}Z", format_parts(s), n)
+}
+
 /// Parses RFC 3339 (`Z` or `±hh:mm`, optional fraction).
 pub(crate) fn parse_time(s: &str) -> Option<SystemTime> {
     let b = s.as_bytes();

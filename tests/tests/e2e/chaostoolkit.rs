@@ -302,6 +302,105 @@ fn chaosk8s_node_actions_and_probes_change_and_see_the_cluster() {
     }
 }
 
+#[test]
+fn chaosk8s_log_readers_and_raise_false_paths_answer_as_chaosk8s_does() {
+    use kube_sim::{Sim, SimConfig};
+    use std::time::Duration;
+    let sim = Sim::start(SimConfig {
+        replace_delay: Duration::from_millis(50),
+        ready_delay: Duration::from_millis(50),
+        max_termination: Duration::from_millis(50),
+    })
+    .expect("the simulated cluster starts");
+    sim.seed_demo();
+    sim.add_pods("demo", "api", 2, &[("app", "api")]);
+    for (pod, lines) in [
+        ("api-00000", ["booting", "listening on :8080"]),
+        ("api-00001", ["listening on :8081", "ERROR upstream refused"]),
+    ] {
+        for line in lines {
+            assert!(sim.write_pod_log("demo", pod, None, line));
+        }
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = tmp.path().join("kubeconfig");
+    sim.write_kubeconfig(&kubeconfig, "demo")
+        .expect("kubeconfig");
+    let settings = tmp.path().join("chaos.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "[targets.k8s]\nkubeconfig = {:?}\n",
+            kubeconfig.display().to_string()
+        ),
+    )
+    .expect("settings");
+    sim.clear_requests();
+    let r = run_exact(
+        EXE,
+        tmp.path(),
+        "ctk-fixtures::k8s-logs-and-misses",
+        &[
+            ("K8S_FIXTURES_NO_FALLBACK", "1"),
+            ("CHAOS_SETTINGS", settings.to_str().expect("utf-8")),
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    let j = r.journal("ctk-fixtures::k8s-logs-and-misses");
+    assert_eq!(j["outcome"], "passed", "{j:#}");
+    // read_pod_logs gives {pod: text}, each line stamped as chaosk8s asks (timestamps=True).
+    let logs = &j["run"][0]["output"];
+    let api0 = logs["api-00000"].as_str().expect("api-00000's log");
+    let lines: Vec<&str> = api0.lines().collect();
+    assert_eq!(lines.len(), 2, "{logs:#}");
+    assert!(lines[1].ends_with("Z listening on :8080"), "{api0}");
+    assert!(logs["api-00001"]
+        .as_str()
+        .is_some_and(|t| t.contains("ERROR upstream refused")));
+    for i in 0..j["run"].as_array().map_or(0, Vec::len) {
+        assert_ne!(j["run"][i]["status"], "failed", "{i}: {:#}", j["run"][i]);
+    }
+    // Each raise_*=false probe answered false rather than failing.
+    for name in [
+        "api-not-failed",
+        "api-running",
+        "api-is-available",
+        "no-such-deployment",
+        "web-not-even-partially",
+        "web-at-zero-is-not-healthy",
+        "a-pending-pod-is-unhealthy",
+        "web-does-not-recover-while-cordoned",
+        "a-missing-deployment-never-stops-running",
+    ] {
+        let a = j["run"]
+            .as_array()
+            .and_then(|r| r.iter().find(|a| a["activity"]["name"] == name))
+            .unwrap_or_else(|| panic!("{name} missing: {j:#}"));
+        assert_eq!(a["output"], false, "{name}: {a:#}");
+    }
+    // Through the API: the logs were read with the kubelet's options chaosk8s sends.
+    let reads: Vec<String> = sim
+        .requests()
+        .iter()
+        .filter(|q| q.path.ends_with("/log"))
+        .map(|q| format!("{}?{}", q.path, q.query))
+        .collect();
+    assert_eq!(reads.len(), 6, "{reads:?}");
+    assert!(
+        reads
+            .iter()
+            .any(|p| p.contains("timestamps=true") && p.contains("sinceSeconds=600")),
+        "{reads:?}"
+    );
+    // The file has no rollbacks: web stays as its last action left it, the nodes uncordoned.
+    let web = sim.get("deployments", "demo", "web").expect("web");
+    assert_eq!(web["spec"]["replicas"], 1, "{web:#}");
+    assert_ne!(
+        sim.get("nodes", "", "node-1").expect("node-1")["spec"]["unschedulable"],
+        true
+    );
+}
+
 #[cfg(feature = "aws")]
 #[test]
 fn chaosaws_functions_by_filters_and_zone_change_and_see_the_instances() {

@@ -44,6 +44,7 @@
 //! `events = false` stops the Events.
 
 mod events;
+mod logs;
 mod markers;
 mod nodes;
 mod pod_info;
@@ -51,6 +52,7 @@ mod pods;
 mod workloads;
 
 pub use events::{ClusterEvents, REPORTING_CONTROLLER};
+pub use logs::LogRead;
 pub(crate) use markers::markers;
 pub use nodes::{node, nodes, uncordon_cordoned, NodeInfo, Nodes};
 pub use pod_info::PodInfo;

@@ -114,7 +114,7 @@ impl<'a> Pods<'a> {
         d
     }
 
-    async fn target(&self) -> Result<(Cluster, String), K8sError> {
+    pub(super) async fn target(&self) -> Result<(Cluster, String), K8sError> {
         let c = cluster(self.cx).await?;
         let ns = match self.namespace.as_str() {
             "" => c.namespace().to_owned(),

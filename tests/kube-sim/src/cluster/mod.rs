@@ -9,6 +9,7 @@
 //! - [`admission`]: type and name checks, defaults of pods, workloads and nodes.
 //! - [`verbs`]: list, create, replace, patch, delete.
 //! - [`subresources`]: eviction and scale.
+//! - [`logs`]: container logs written by tests, read by `pods/{name}/log`.
 //! - [`kubelet`]: scheduler, kubelet, pod termination, node lifecycle.
 //! - [`controllers`]: replica sets, deployments, garbage collector.
 //! - [`fixtures`]: seeding and inspection for the Rust API.
@@ -18,11 +19,13 @@ mod controllers;
 mod fixtures;
 mod json;
 mod kubelet;
+pub(crate) mod logs;
 mod state;
 mod subresources;
 mod verbs;
 
 pub(crate) use json::{node_ready, set};
+pub(crate) use logs::LogOpts;
 #[cfg(test)]
 pub(crate) use state::HISTORY;
 pub(crate) use state::{served, storage, Cluster};

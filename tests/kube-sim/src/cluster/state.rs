@@ -1,6 +1,7 @@
 //! The cluster's state: the store, with hooks that mark what the controllers must look at
 //! after each write, and the time-ordered queue of due controller actions.
 
+use super::logs::LogLine;
 use super::json::{controller_of, is_terminating, name_of, node_ready, ns_of, st, uid_of};
 use crate::config::SimConfig;
 use crate::events;
@@ -54,6 +55,8 @@ pub(crate) struct Cluster {
     pub(super) ip_counter: u32,
     /// Seeding: new pods are Running and Ready at once.
     pub(super) instant: bool,
+    /// Container logs by (namespace, pod, container); a pod's go when it is removed.
+    pub(super) logs: HashMap<(String, String, String), Vec<LogLine>>,
 }
 
 /// `o` (core shape) as served by `r` (events.k8s.io events are converted).
@@ -92,6 +95,7 @@ impl Cluster {
             rr: 0,
             ip_counter: 0,
             instant: false,
+            logs: HashMap::new(),
         }
     }
 
@@ -114,6 +118,10 @@ impl Cluster {
         let key = (ns_of(o).to_string(), name_of(o).to_string());
         match r.storage {
             "pods" => {
+                if removed {
+                    self.logs
+                        .retain(|(ns, pod, _), _| !(*ns == key.0 && *pod == key.1));
+                }
                 if let Some((kind, owner, _)) = controller_of(o) {
                     if kind == "ReplicaSet" {
                         self.dirty_rs.insert((key.0.clone(), owner));

@@ -302,6 +302,33 @@ fn resource_route(ctx: &Ctx, group: &str, version: &str, rest: &[&str]) -> Resul
             };
             Ok(json_resp(200, &scale))
         }
+        (Some("log"), Some(name)) if std::ptr::eq(r, &PODS) => {
+            if m != "GET" {
+                return Err(ApiError::method_not_allowed());
+            }
+            let flag = |k: &str| ctx.q(k).is_some_and(|v| v == "true" || v == "1");
+            let number = |k: &str| -> Result<Option<u64>, ApiError> {
+                ctx.q(k)
+                    .map(|v| {
+                        v.parse().map_err(|_| {
+                            ApiError::bad_request(format!("{k}: invalid value {v:?}"))
+                        })
+                    })
+                    .transpose()
+            };
+            let opts = cluster::LogOpts {
+                container: ctx.q("container").map(str::to_owned),
+                timestamps: flag("timestamps"),
+                since_seconds: number("sinceSeconds")?,
+                tail_lines: number("tailLines")?.map(|n| n as usize),
+                previous: flag("previous"),
+            };
+            let text = ctx
+                .shared
+                .cluster()
+                .read_log(ns.unwrap_or(""), name, &opts)?;
+            Ok(respond(200, "text/plain", Bytes::from(text)))
+        }
         (Some("eviction"), Some(name)) if std::ptr::eq(r, &PODS) => {
             if m != "POST" {
                 return Err(ApiError::method_not_allowed());

@@ -479,3 +479,53 @@ fn tables_for_kubectl() {
     assert_eq!(meta["kind"], "PartialObjectMetadataList");
     assert_eq!(meta["items"][0]["kind"], "PartialObjectMetadata");
 }
+
+#[test]
+fn pod_logs_with_the_kubelet_options_and_errors() {
+    let sim = demo();
+    sim.add_pods("demo", "api", 1, &[("app", "api")]);
+    for line in ["starting", "listening on :8080", "GET /health 200"] {
+        assert!(sim.write_pod_log("demo", "api-00000", None, line));
+    }
+    assert!(!sim.write_pod_log("demo", "api-00000", Some("sidecar"), "x"));
+    assert!(!sim.write_pod_log("demo", "missing", None, "x"));
+    let base = "/api/v1/namespaces/demo/pods/api-00000/log";
+    assert_eq!(
+        get(&sim, base).text(),
+        "starting\nlistening on :8080\nGET /health 200\n"
+    );
+    assert_eq!(
+        get(&sim, &format!("{base}?tailLines=1")).text(),
+        "GET /health 200\n"
+    );
+    let stamped = get(&sim, &format!("{base}?timestamps=true&sinceSeconds=60")).text();
+    let lines: Vec<&str> = stamped.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines[0].ends_with("Z starting") && lines[0].starts_with("20"),
+        "{stamped}"
+    );
+    let prev = get(&sim, &format!("{base}?previous=true"));
+    assert_eq!(prev.status, 400);
+    assert!(prev.json()["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("previous terminated container")));
+    let wrong = get(&sim, &format!("{base}?container=sidecar"));
+    assert_eq!(wrong.status, 400);
+    assert_eq!(
+        get(&sim, "/api/v1/namespaces/demo/pods/missing/log").status,
+        404
+    );
+    // The logs go with the pod.
+    let gone = request(
+        &sim,
+        "DELETE",
+        "/api/v1/namespaces/demo/pods/api-00000?gracePeriodSeconds=0",
+        &[],
+        None,
+    );
+    assert_eq!(gone.status, 200);
+    wait_for("the pod to go", || sim.get("pods", "demo", "api-00000").is_none());
+    sim.add_pods("demo", "api", 1, &[("app", "api")]);
+    assert_eq!(get(&sim, base).text(), "");
+}
