@@ -149,6 +149,10 @@ fn command() -> Command {
                 .arg(tls.clone())
                 .arg(source.clone()),
         )
+        .subcommand(Command::new("recover").about(
+            "Rolls back the runs that were killed before their rollbacks (as a harness's \
+             --recover); exits 0 when everything was recovered",
+        ))
         .subcommand(
             Command::new("validate")
                 .about("Checks an experiment; exits 0 when it is valid")
@@ -188,6 +192,7 @@ pub fn main() -> ExitCode {
     match matches.subcommand() {
         Some(("validate", m)) => validate(m),
         Some(("run", m)) => run(m, matches.get_flag("verbose")),
+        Some(("recover", _)) => crate::harness::recover_only(&Harness::new(None)),
         _ => ExitCode::from(USAGE),
     }
 }

@@ -72,6 +72,21 @@ pub fn journal_path(name: &str) -> PathBuf {
 
 static HARNESS: std::sync::OnceLock<Harness> = std::sync::OnceLock::new();
 
+/// Recovery only (`--recover`, `chaos recover`): the ledger's dead runs first (their undos
+/// remove their markers), then what markers on the targets say that no ledger here knows of.
+/// Exit 0, or 101 when something could not be recovered.
+pub(crate) fn recover_only(harness: &Harness) -> ExitCode {
+    let mut all_well = crate::recovery::at_start(&ledger_dir(), &journal_dir(), harness);
+    let scanned = crate::recovery::from_markers(&ledger_dir(), harness);
+    all_well &= crate::recovery::at_start(&ledger_dir(), &journal_dir(), harness);
+    all_well &= scanned;
+    if all_well {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(OTHER_FAILURE)
+    }
+}
+
 /// The flag that runs a harness binary for recovery only: the ledger's dead runs are rolled
 /// back, and no trial runs.
 const RECOVER_FLAG: &str = "--recover";
@@ -98,17 +113,7 @@ pub fn run_main(
         install_logging();
         chaos_runtime::redact::install_panic_hook();
         let harness = HARNESS.get_or_init(|| Harness::new(setup));
-        // The ledger's dead runs first (their undos remove their markers), then what markers
-        // on the targets say that no ledger here knows of.
-        let mut all_well = crate::recovery::at_start(&ledger_dir(), &journal_dir(), harness);
-        let scanned = crate::recovery::from_markers(&ledger_dir(), harness);
-        all_well &= crate::recovery::at_start(&ledger_dir(), &journal_dir(), harness);
-        all_well &= scanned;
-        return if all_well {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(OTHER_FAILURE)
-        };
+        return recover_only(harness);
     }
     let args = Arguments::from_args();
     let files = match crate::chaostoolkit::find(chaostoolkit, Path::new(base)) {

@@ -187,3 +187,48 @@ fn change_dir_and_settings_are_read_before_the_run() {
         "{out}"
     );
 }
+
+#[test]
+fn recover_rolls_back_a_run_that_was_killed_before_its_rollbacks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let marker = dir.path().join("rolled-back");
+    std::fs::write(
+        dir.path().join("killed.yaml"),
+        format!(
+            "title: killed mid-method\ndescription: the method kills the runner\nmethod:\n\
+             - type: action\n  name: kill-the-runner\n  provider: {{type: process, path: sh, arguments: [-c, 'kill -9 $PPID; sleep 5']}}\n\
+             rollbacks:\n\
+             - type: action\n  name: roll-back\n  provider: {{type: process, path: touch, arguments: [{:?}]}}\n",
+            marker.display().to_string()
+        ),
+    )
+    .expect("write");
+    let killed = Command::new(CHAOS)
+        .current_dir(dir.path())
+        .args(["run", "killed.yaml"])
+        .env("CHAOS_JOURNAL_DIR", dir.path().join("journals"))
+        .env("CHAOS_GUARDIAN", "off")
+        .env_remove("CHAOS_SETTINGS")
+        .output()
+        .expect("chaos runs");
+    assert_eq!(killed.status.code(), None, "killed: {}", text(&killed));
+    assert!(!marker.exists(), "no rollback ran");
+    let o = chaos(dir.path(), &["recover"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(marker.exists(), "the file's rollback ran: {}", text(&o));
+    let journal = std::fs::read_dir(dir.path().join("journals"))
+        .expect("journals")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains(".recovered-"))
+        .unwrap_or_else(|| panic!("no recovered journal: {}", text(&o)));
+    let j: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&journal).expect("read")).expect("json");
+    assert_eq!(j["outcome"], "interrupted", "{j:#}");
+    assert_eq!(j["recovered"]["rollback_block"], "ran", "{j:#}");
+    // Nothing is left: a second recovery has nothing to do.
+    std::fs::remove_file(&marker).expect("remove");
+    let again = chaos(dir.path(), &["recover"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(!marker.exists(), "recovered once");
+}

@@ -316,7 +316,10 @@ fn chaosk8s_log_readers_and_raise_false_paths_answer_as_chaosk8s_does() {
     sim.add_pods("demo", "api", 2, &[("app", "api")]);
     for (pod, lines) in [
         ("api-00000", ["booting", "listening on :8080"]),
-        ("api-00001", ["listening on :8081", "ERROR upstream refused"]),
+        (
+            "api-00001",
+            ["listening on :8081", "ERROR upstream refused"],
+        ),
     ] {
         for line in lines {
             assert!(sim.write_pod_log("demo", pod, None, line));

@@ -1,8 +1,8 @@
 //! The cluster's state: the store, with hooks that mark what the controllers must look at
 //! after each write, and the time-ordered queue of due controller actions.
 
-use super::logs::LogLine;
 use super::json::{controller_of, is_terminating, name_of, node_ready, ns_of, st, uid_of};
+use super::logs::LogLine;
 use crate::config::SimConfig;
 use crate::events;
 use crate::resources::{Res, EVENTS, NODES, PODS};

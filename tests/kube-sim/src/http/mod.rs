@@ -310,9 +310,8 @@ fn resource_route(ctx: &Ctx, group: &str, version: &str, rest: &[&str]) -> Resul
             let number = |k: &str| -> Result<Option<u64>, ApiError> {
                 ctx.q(k)
                     .map(|v| {
-                        v.parse().map_err(|_| {
-                            ApiError::bad_request(format!("{k}: invalid value {v:?}"))
-                        })
+                        v.parse()
+                            .map_err(|_| ApiError::bad_request(format!("{k}: invalid value {v:?}")))
                     })
                     .transpose()
             };

@@ -525,7 +525,9 @@ fn pod_logs_with_the_kubelet_options_and_errors() {
         None,
     );
     assert_eq!(gone.status, 200);
-    wait_for("the pod to go", || sim.get("pods", "demo", "api-00000").is_none());
+    wait_for("the pod to go", || {
+        sim.get("pods", "demo", "api-00000").is_none()
+    });
     sim.add_pods("demo", "api", 1, &[("app", "api")]);
     assert_eq!(get(&sim, base).text(), "");
 }
