@@ -3,9 +3,11 @@
 # and through this framework (tests/tests/e2e/chaostoolkit.rs) and for comparing by hand.
 #
 # Usage:
-#   scripts/chaostoolkit.sh install   creates (once) a Python venv with pinned chaostoolkit and
-#                                     chaostoolkit-lib and prints the path of its `chaos` on the
-#                                     last line of stdout
+#   scripts/chaostoolkit.sh install   creates (once) a Python venv with pinned chaostoolkit,
+#                                     chaostoolkit-lib, chaostoolkit-kubernetes and chaostoolkit-aws
+#                                     (whose functions the tests run on the simulated cluster and
+#                                     on moto) and prints the path of its `chaos` on the last line
+#                                     of stdout
 #   scripts/chaostoolkit.sh chaos     prints that path if installed; exits 1 (saying to run
 #                                     `install`) if not
 #
@@ -18,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PINS=(chaostoolkit==1.19.0 chaostoolkit-lib==1.44.0)
+PINS=(chaostoolkit==1.19.0 chaostoolkit-lib==1.44.0 chaostoolkit-kubernetes==0.39.0 chaostoolkit-aws==0.35.1)
 
 target="${CARGO_TARGET_DIR:-target}"
 venv="${CHAOS_CTK_VENV:-$target/chaostoolkit-venv}"

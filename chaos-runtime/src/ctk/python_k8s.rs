@@ -23,20 +23,14 @@ pub(crate) async fn call(
     let ns = || args.str_or("ns", "default");
     match path {
         "chaosk8s.pod.actions.terminate_pods" => terminate_pods(name, args, cx).await,
+        // chaosk8s counts by `status.phase` alone: a pod being deleted still counts.
         "chaosk8s.pod.probes.count_pods" => {
-            let pods = k8s::pods(cx, &ns()?).labeled(&args.str_or("label_selector", "")?);
-            let n = match args.str("phase")?.filter(|p| !p.is_empty()) {
-                Some(phase) => pods.count_in_phase(&phase).await.map_err(err)?,
-                None => pods.count().await.map_err(err)?,
-            };
-            Ok(json!(n))
+            let phase = args.str("phase")?.filter(|p| !p.is_empty());
+            Ok(json!(count(args, cx, phase.as_deref()).await?))
         }
         "chaosk8s.pod.probes.count_min_pods" => {
-            let pods = k8s::pods(cx, &ns()?).labeled(&args.str_or("label_selector", "")?);
-            let n = match args.str_or("phase", "Running")? {
-                p if p.is_empty() => pods.count().await.map_err(err)?,
-                p => pods.count_in_phase(&p).await.map_err(err)?,
-            };
+            let phase = args.str_or("phase", "Running")?;
+            let n = count(args, cx, Some(phase.as_str()).filter(|p| !p.is_empty())).await?;
             let min = args.int("min_count")?.unwrap_or(2);
             Ok(json!(i64::try_from(n).unwrap_or(i64::MAX) >= min))
         }
@@ -279,8 +273,11 @@ pub(crate) async fn call(
             if let Some(sel) = args.str("label_selector")?.filter(|s| !s.is_empty()) {
                 nodes = nodes.labeled(&sel);
             }
-            let items = nodes.list().await.map_err(err)?;
-            Ok(json!({ "kind": "NodeList", "apiVersion": "v1", "items": items }))
+            // chaosk8s returns the API's NodeList as it came: tolerances read
+            // `$.items[*].metadata.name`, `.status.conditions`...
+            let items = nodes.objects().await.map_err(err)?;
+            let items = serde_json::to_value(items).map_err(|e| e.to_string())?;
+            Ok(json!({ "kind": "NodeList", "apiVersion": "v1", "metadata": {}, "items": items }))
         }
         "chaosk8s.node.probes.all_nodes_must_be_ready_to_schedule" => {
             let mut nodes = k8s::nodes(cx);
@@ -296,6 +293,19 @@ pub(crate) async fn call(
         }
         other => Err(format!("`{other}` (called as `{name}`) is not mapped here")),
     }
+}
+
+/// How many pods `label_selector` matches in `ns`, in `phase` when given.
+async fn count(args: &Args<'_>, cx: &Context, phase: Option<&str>) -> Result<usize, String> {
+    let pods = k8s::pods(cx, &args.str_or("ns", "default")?)
+        .labeled(&args.str_or("label_selector", "")?)
+        .list()
+        .await
+        .map_err(err)?;
+    Ok(pods
+        .iter()
+        .filter(|p| phase.is_none_or(|ph| p.phase == ph))
+        .count())
 }
 
 /// How far back `last` reaches: `"10 minutes"`, `"60s"`, `"2 hours ago"`, `"1d"` (the relative

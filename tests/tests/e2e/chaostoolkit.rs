@@ -573,3 +573,315 @@ fn the_same_files_through_chaos_toolkit_and_here_differ_only_as_readme_says() {
         }
     }
 }
+
+/// A simulated cluster as the side-by-side run needs it: the demo, two `app=api` pods that
+/// log, and a kubeconfig and settings naming it.
+fn seeded_cluster(dir: &std::path::Path) -> (kube_sim::Sim, std::path::PathBuf) {
+    use kube_sim::{Sim, SimConfig};
+    use std::time::Duration;
+    let sim = Sim::start(SimConfig {
+        replace_delay: Duration::from_millis(50),
+        ready_delay: Duration::from_millis(50),
+        max_termination: Duration::from_millis(50),
+    })
+    .expect("the simulated cluster starts");
+    sim.seed_demo();
+    sim.add_pods("demo", "api", 2, &[("app", "api")]);
+    for pod in ["api-00000", "api-00001"] {
+        for line in ["booting", &format!("{pod} listening on :8080")] {
+            assert!(sim.write_pod_log("demo", pod, None, line));
+        }
+    }
+    let kubeconfig = dir.join("kubeconfig");
+    sim.write_kubeconfig(&kubeconfig, "demo")
+        .expect("kubeconfig");
+    std::fs::write(
+        dir.join("chaos.toml"),
+        format!(
+            "[targets.k8s]\nkubeconfig = {:?}\n",
+            kubeconfig.display().to_string()
+        ),
+    )
+    .expect("settings");
+    (sim, kubeconfig)
+}
+
+/// What of an activity's value both tools must agree on: log lines without their time stamps,
+/// nodes without the times and versions the API server sets.
+fn comparable(name: &str, v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::{json, Value};
+    match name {
+        "api-logs" => Value::Object(
+            v.as_object()
+                .into_iter()
+                .flatten()
+                .map(|(pod, text)| {
+                    let lines: Vec<&str> = text
+                        .as_str()
+                        .unwrap_or_default()
+                        .lines()
+                        .map(|l| l.split_once(' ').map_or(l, |(_, rest)| rest))
+                        .collect();
+                    (pod.clone(), json!(lines))
+                })
+                .collect(),
+        ),
+        "zone-a-nodes" => json!({
+            "kind": v["kind"],
+            "items": v["items"].as_array().into_iter().flatten().map(|n| json!({
+                "name": n["metadata"]["name"],
+                "labels": n["metadata"]["labels"],
+                "unschedulable": n["spec"]["unschedulable"],
+                "ready": n["status"]["conditions"].as_array().into_iter().flatten()
+                    .find(|c| c["type"] == "Ready").map(|c| c["status"].clone()),
+            })).collect::<Vec<_>>(),
+        }),
+        _ => v.clone(),
+    }
+}
+
+#[test]
+fn chaosk8s_functions_give_what_chaosk8s_gives_on_the_same_cluster() {
+    let chaos = chaostoolkit();
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("ctk-fixtures/compare/k8s-functions.yaml");
+    // Chaos Toolkit, with chaostoolkit-kubernetes, on a cluster of its own.
+    let theirs_dir = tempfile::tempdir().expect("tempdir");
+    let (theirs_sim, kubeconfig) = seeded_cluster(theirs_dir.path());
+    let journal = theirs_dir.path().join("ctk-journal.json");
+    let out = std::process::Command::new(&chaos)
+        .current_dir(theirs_dir.path())
+        .args([
+            "--no-version-check",
+            "--no-log-file",
+            "run",
+            "--journal-path",
+        ])
+        .arg(&journal)
+        .arg(&file)
+        .env("KUBECONFIG", &kubeconfig)
+        .env("HOME", theirs_dir.path())
+        .output()
+        .expect("chaos runs");
+    let theirs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&journal).unwrap_or_else(|e| {
+            panic!(
+                "no Chaos Toolkit journal ({e})\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        }))
+        .expect("JSON");
+    assert_eq!(
+        (theirs["status"].as_str(), theirs["deviated"].as_bool()),
+        (Some("completed"), Some(false)),
+        "Chaos Toolkit: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Ours, on another cluster seeded alike.
+    let ours_dir = tempfile::tempdir().expect("tempdir");
+    let (ours_sim, _) = seeded_cluster(ours_dir.path());
+    let settings = ours_dir.path().join("chaos.toml");
+    let r = run_exact(
+        EXE,
+        ours_dir.path(),
+        "ctk-fixtures::compare::k8s-functions",
+        &[
+            ("K8S_FIXTURES_NO_FALLBACK", "1"),
+            ("CHAOS_SETTINGS", settings.to_str().expect("utf-8")),
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    let ours = r.journal("ctk-fixtures::compare::k8s-functions");
+    assert_eq!(ours["outcome"], "passed", "{ours:#}");
+    // Activity by activity: the same status and the same value.
+    let pairs = |key: &str| -> Vec<(serde_json::Value, serde_json::Value)> {
+        let pick = |j: &serde_json::Value| -> Vec<serde_json::Value> {
+            match key {
+                "before" => j["steady_states"]["before"]["probes"].clone(),
+                other => j[other].clone(),
+            }
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        };
+        let (t, o) = (pick(&theirs), pick(&ours));
+        assert_eq!(t.len(), o.len(), "{key}: as many activities");
+        t.into_iter().zip(o).collect()
+    };
+    let mut compared = 0;
+    for key in ["before", "run", "rollbacks"] {
+        for (t, o) in pairs(key) {
+            let name = t["activity"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            assert_eq!(
+                o["activity"]["name"],
+                name.as_str(),
+                "{key}: the same order"
+            );
+            assert_eq!(t["status"], o["status"], "{name}: status\n{t:#}\n{o:#}");
+            assert_eq!(
+                comparable(&name, &t["output"]),
+                comparable(&name, &o["output"]),
+                "{name}: the value chaosk8s gives and ours"
+            );
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 27, "every activity compared");
+    // And both clusters end alike: web back at three, api-00000 gone, node-2 schedulable.
+    for sim in [&theirs_sim, &ours_sim] {
+        assert_eq!(
+            sim.get("deployments", "demo", "web").expect("web")["spec"]["replicas"],
+            3
+        );
+        assert!(sim.get("pods", "demo", "api-00000").is_none());
+        assert_ne!(
+            sim.get("nodes", "", "node-2").expect("node-2")["spec"]["unschedulable"],
+            true
+        );
+    }
+}
+
+/// Three running `Chaos=true` instances in us-east-1a on `moto`; their ids.
+#[cfg(feature = "aws")]
+fn three_instances(moto: &chaos_test_support::moto::Moto) -> Vec<String> {
+    let (code, body) = moto.ec2_query(
+        "Action=RunInstances&Version=2016-11-15&ImageId=ami-12c6146b&InstanceType=t2.micro\
+         &MinCount=3&MaxCount=3&Placement.AvailabilityZone=us-east-1a\
+         &TagSpecification.1.ResourceType=instance\
+         &TagSpecification.1.Tag.1.Key=Chaos&TagSpecification.1.Tag.1.Value=true",
+    );
+    assert_eq!(code, 200, "{body}");
+    body.split("<instanceId>")
+        .skip(1)
+        .filter_map(|s| s.split("</instanceId>").next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// What of an EC2 value both tools must agree on: instance ids as their place among the
+/// instances the test made, states and zones; not the request metadata or the ids moto draws
+/// for reservations, volumes and interfaces.
+#[cfg(feature = "aws")]
+fn ec2_comparable(v: &serde_json::Value, ids: &[String]) -> serde_json::Value {
+    use serde_json::{json, Value};
+    match v {
+        Value::Object(m) if m.contains_key("Reservations") => {
+            let mut instances: Vec<Value> = m["Reservations"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|r| r["Instances"].as_array().cloned().unwrap_or_default())
+                .map(|i| {
+                    json!({
+                        "InstanceId": ec2_comparable(&i["InstanceId"], ids),
+                        "State": i["State"]["Name"],
+                        "Zone": i["Placement"]["AvailabilityZone"],
+                        "Tags": i["Tags"],
+                    })
+                })
+                .collect();
+            instances.sort_by_key(|i| i["InstanceId"].to_string());
+            json!({ "Instances": instances })
+        }
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| *k != "ResponseMetadata")
+                .map(|(k, v)| (k.clone(), ec2_comparable(v, ids)))
+                .collect(),
+        ),
+        Value::Array(a) => {
+            // The order of instances in a response is the request's, which neither promises.
+            let mut a: Vec<Value> = a.iter().map(|v| ec2_comparable(v, ids)).collect();
+            a.sort_by_key(|v| v["InstanceId"].to_string());
+            Value::Array(a)
+        }
+        Value::String(s) => match ids.iter().position(|i| i == s) {
+            Some(n) => json!(format!("instance {n}")),
+            None => v.clone(),
+        },
+        other => other.clone(),
+    }
+}
+
+#[cfg(feature = "aws")]
+#[test]
+fn chaosaws_functions_give_what_chaosaws_gives_on_moto() {
+    let chaos = chaostoolkit();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README");
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ctk-fixtures/ec2-more.yaml");
+    // Chaos Toolkit, with chaostoolkit-aws, on a moto of its own.
+    let theirs_moto = chaos_test_support::moto::Moto::start();
+    let theirs_ids = three_instances(&theirs_moto);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let journal = tmp.path().join("ctk-journal.json");
+    let out = std::process::Command::new(&chaos)
+        .current_dir(tmp.path())
+        .args([
+            "--no-version-check",
+            "--no-log-file",
+            "run",
+            "--journal-path",
+        ])
+        .arg(&journal)
+        .arg(&file)
+        .envs(theirs_moto.env())
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("EC2_DOOMED_ID", &theirs_ids[0])
+        .env("HOME", tmp.path())
+        .output()
+        .expect("chaos runs");
+    let theirs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&journal).unwrap_or_else(|e| {
+            panic!(
+                "no Chaos Toolkit journal ({e})\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        }))
+        .expect("JSON");
+    assert_eq!(
+        (theirs["status"].as_str(), theirs["deviated"].as_bool()),
+        (Some("completed"), Some(false)),
+        "Chaos Toolkit: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Ours, on another.
+    let ours_moto = chaos_test_support::moto::Moto::start();
+    let ours_ids = three_instances(&ours_moto);
+    let ours_dir = tempfile::tempdir().expect("tempdir");
+    let mut env: Vec<(&str, String)> = ours_moto.env();
+    env.push(("EC2_DOOMED_ID", ours_ids[0].clone()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = run_exact(EXE, ours_dir.path(), "ctk-fixtures::ec2-more", &env);
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    let ours = r.journal("ctk-fixtures::ec2-more");
+    let (t, o) = (
+        theirs["run"].as_array().cloned().unwrap_or_default(),
+        ours["run"].as_array().cloned().unwrap_or_default(),
+    );
+    assert_eq!(t.len(), o.len());
+    assert!(t.len() >= 6, "{theirs:#}");
+    for (t, o) in t.iter().zip(&o) {
+        let name = t["activity"]["name"].as_str().unwrap_or_default();
+        assert_eq!(o["activity"]["name"], name);
+        assert_eq!(t["status"], o["status"], "{name}: status");
+        let (tv, ov) = (
+            ec2_comparable(&t["output"], &theirs_ids),
+            ec2_comparable(&o["output"], &ours_ids),
+        );
+        if name == "at-least-two" {
+            // chaosaws counts reservations (one here, of three instances): README says so.
+            assert_eq!(
+                (tv, ov),
+                (serde_json::json!(false), serde_json::json!(true))
+            );
+            assert!(readme
+                .contains("`count_instances` counts instances (chaosaws counts reservations)"));
+        } else {
+            assert_eq!(tv, ov, "{name}: the value chaosaws gives and ours");
+        }
+    }
+}

@@ -170,22 +170,37 @@ impl<'a> Nodes<'a> {
     }
 
     async fn list_in(&self, c: &Cluster) -> Result<Vec<NodeInfo>, K8sError> {
+        Ok(self
+            .objects_in(c)
+            .await?
+            .iter()
+            .map(NodeInfo::from_node)
+            .collect())
+    }
+
+    /// Every matching node as the API serves it, sorted by name (for values shaped as
+    /// Chaos Toolkit's functions return them).
+    pub(crate) async fn objects(&self) -> Result<Vec<Node>, K8sError> {
+        let c = cluster(self.cx).await?;
+        self.objects_in(&c).await
+    }
+
+    async fn objects_in(&self, c: &Cluster) -> Result<Vec<Node>, K8sError> {
         let api: Api<Node> = Api::all(c.client().clone());
         let mut lp = ListParams::default().limit(500);
         if !self.labels.is_empty() {
             lp = lp.labels(&self.labels.join(","));
         }
-        let mut out: Vec<NodeInfo> = list_all(c, &api, lp, "list nodes")
+        let mut out: Vec<Node> = list_all(c, &api, lp, "list nodes")
             .await?
-            .iter()
-            .map(NodeInfo::from_node)
+            .into_iter()
             .filter(|n| {
                 self.name_pattern
                     .as_deref()
-                    .is_none_or(|g| glob(g, &n.name))
+                    .is_none_or(|g| glob(g, n.metadata.name.as_deref().unwrap_or_default()))
             })
             .collect();
-        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
         Ok(out)
     }
 
