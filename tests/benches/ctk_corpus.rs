@@ -8,8 +8,14 @@
 //! verdicts differ; whether ours would run it, given the environment variables its
 //! configuration reads (problems that are only a missing environment variable do not count).
 //! Both validate with an empty environment for the files' variables.
+//!
+//! Then the runnable files run through both `chaos run`s, each on targets of its own seeded
+//! alike ([`run`]), and their verdicts are compared: passed for both, or for neither.
+//! `CHAOS_CORPUS_RUN=0` skips the runs.
 
 mod common;
+#[path = "ctk_corpus/run.rs"]
+mod run;
 
 use chaos_runtime::ctk::{ExperimentFile, Inputs};
 use std::collections::BTreeMap;
@@ -78,6 +84,7 @@ fn main() {
     let (mut same, mut ours_only, mut theirs_only, mut runnable, mut both_valid) = (0, 0, 0, 0, 0);
     let mut why_ours: BTreeMap<&str, usize> = BTreeMap::new();
     let mut theirs_messages: Vec<String> = Vec::new();
+    let mut runnable_files: Vec<PathBuf> = Vec::new();
     for f in &files {
         let (ours_valid, problems) = match ExperimentFile::load(f) {
             Ok(file) => match file.validate_with(&inputs) {
@@ -94,6 +101,7 @@ fn main() {
             .all(|p| kind(&p.message) == "environment variable not set")
         {
             runnable += 1;
+            runnable_files.push(f.clone());
         }
         let Ok(chaos) = &ctk else { continue };
         let out = Command::new(chaos)
@@ -154,4 +162,53 @@ fn main() {
             println!("  {m}");
         }
     }
+    let Ok(theirs) = &ctk else { return };
+    if std::env::var("CHAOS_CORPUS_RUN").is_ok_and(|v| v == "0") {
+        return;
+    }
+    let ours = ours();
+    let http = run::http_server();
+    let results: Vec<run::Compared> = runnable_files
+        .iter()
+        .map(|f| run::compare(f, theirs, &ours, &http))
+        .collect();
+    let same = results.iter().filter(|r| r.same).count();
+    let both_passed = results.iter().filter(|r| r.both_passed).count();
+    println!(
+        "run through both `chaos run`s on the same targets: {} files; the same verdict: {same} \
+         ({both_passed} passed by both); different: {}",
+        results.len(),
+        results.len() - same
+    );
+    for r in &results {
+        println!(
+            "  {} {}: Chaos Toolkit {}; ours {}",
+            if r.same { "same" } else { "DIFF" },
+            r.file,
+            r.theirs,
+            r.ours
+        );
+    }
+}
+
+/// Our `chaos`, with the Kubernetes and EC2 targets (a debug build: the verdicts, not the
+/// speed, are compared here).
+fn ours() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(WORKSPACE)
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "chaos-harness",
+            "--features",
+            "k8s-latest,aws",
+            "--bin",
+            "chaos",
+        ])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "cargo build of `chaos` failed");
+    common::target_dir().join("debug/chaos")
 }

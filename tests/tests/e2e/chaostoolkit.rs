@@ -395,6 +395,27 @@ fn chaosk8s_log_readers_and_raise_false_paths_answer_as_chaosk8s_does() {
             .any(|p| p.contains("timestamps=true") && p.contains("sinceSeconds=600")),
         "{reads:?}"
     );
+    // kill_microservice terminated every pod named like `^api-` (bare pods: not replaced).
+    assert_eq!(
+        j["run"]
+            .as_array()
+            .and_then(|r| r.last())
+            .map(|a| a["output"].clone()),
+        Some(serde_json::json!(["api-00000", "api-00001"])),
+        "{j:#}"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while sim.list("pods", "demo").iter().any(|p| {
+        p["metadata"]["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("api-"))
+    }) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the api pods are still there"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // The file has no rollbacks: web stays as its last action left it, the nodes uncordoned.
     let web = sim.get("deployments", "demo", "web").expect("web");
     assert_eq!(web["spec"]["replicas"], 1, "{web:#}");
