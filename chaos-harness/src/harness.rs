@@ -71,6 +71,8 @@ pub fn journal_path(name: &str) -> PathBuf {
 }
 
 static HARNESS: std::sync::OnceLock<Harness> = std::sync::OnceLock::new();
+/// The test target's name (its source file's stem), the JUnit file's `<testsuites name>`.
+static TARGET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// Recovery only (`--recover`, `chaos recover`): the ledger's dead runs first (their undos
 /// remove their markers), then what markers on the targets say that no ledger here knows of.
@@ -167,7 +169,27 @@ pub fn run_main(
         );
     }
     trials.sort_by(|a, b| a.name().cmp(b.name()));
+    let target = Path::new(file).file_stem().map_or_else(
+        || "experiments".to_owned(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    let _ = TARGET.set(target.clone());
+    // The ignored experiments this run lists but does not run, for the JUnit file.
+    let skipped: Vec<crate::report::junit::Case> = if args.ignored || args.include_ignored {
+        Vec::new()
+    } else {
+        trials
+            .iter()
+            .filter(|t| t.has_ignored_flag() && !args.is_filtered_out(t))
+            .map(|t| crate::report::junit::Case::not_run(t.name()))
+            .collect()
+    };
+    let list = args.list;
     let conclusion = libtest_mimic::run(&args, trials);
+    if !list {
+        let junit = HARNESS.get().and_then(|h| h.settings.report.junit.clone());
+        crate::report::junit::finish(junit.as_deref(), &target, skipped);
+    }
     if !conclusion.has_failed() {
         return ExitCode::SUCCESS;
     }
@@ -332,6 +354,20 @@ fn run_trial(
             problems.push(msg);
         }
     }
+    crate::report::junit::record(
+        harness.settings.report.junit.as_deref(),
+        TARGET.get().map_or("experiments", String::as_str),
+        crate::report::junit::Case {
+            name: name.clone(),
+            outcome: Some(outcome),
+            expected: expect,
+            seed: Some(journal.seed),
+            journal: Some(path.clone()),
+            seconds: journal.duration.unwrap_or(0.0),
+            start: Some(journal.start.clone()),
+            problems: problems.clone(),
+        },
+    );
     if problems.is_empty() {
         return Ok(());
     }

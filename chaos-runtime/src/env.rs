@@ -13,6 +13,9 @@ pub const SEED: &str = "CHAOS_SEED";
 pub const SETTINGS: &str = "CHAOS_SETTINGS";
 /// Where journals go; overrides the settings file's `journal.dir`.
 pub const JOURNAL_DIR: &str = "CHAOS_JOURNAL_DIR";
+/// Where the harness writes a JUnit XML file of its run; overrides the settings file's
+/// `report.junit`.
+pub const JUNIT: &str = "CHAOS_JUNIT";
 /// Where the write-ahead ledger lives; overrides the settings file's `journal.ledger_dir`.
 pub const LEDGER_DIR: &str = "CHAOS_LEDGER_DIR";
 /// `off` (or `0`, `false`): no guardian process watches the harness's runs; a run killed

@@ -1,7 +1,8 @@
-//! What a person reads of a run: the live console lines ([`console`]) and the verdict of a
-//! failed experiment ([`verdict`]).
+//! What a person reads of a run: the live console lines ([`console`]), the verdict of a
+//! failed experiment ([`verdict`]), and what CI systems read ([`junit`]).
 
 pub(crate) mod console;
+pub(crate) mod junit;
 pub(crate) mod verdict;
 
 #[cfg(test)]

@@ -55,6 +55,7 @@ mod file;
 mod journal;
 mod notifications;
 mod parse;
+mod report;
 mod secrets;
 mod toml;
 mod yaml;
@@ -67,6 +68,7 @@ pub use notifications::{
     ChannelSettings, HttpChannelSettings, SlackChannelSettings, DEFAULT_BACKOFF,
     DEFAULT_CHANNEL_TIMEOUT, DEFAULT_RETRIES,
 };
+pub use report::ReportSettings;
 pub use secrets::SettingValue;
 
 use crate::redact::Secret;
@@ -79,6 +81,7 @@ const SECTIONS: &[&str] = &[
     "variables",
     "secrets",
     "journal",
+    "report",
     "notifications",
     "credentials",
     "targets",
@@ -105,6 +108,8 @@ pub struct Settings {
     pub secrets: BTreeMap<String, Secret>,
     /// `[journal]`.
     pub journal: JournalSettings,
+    /// `[report]`.
+    pub report: ReportSettings,
     /// `[[notifications]]`, in file order.
     pub notifications: Vec<ChannelSettings>,
     /// `[credentials.NAME]`.
@@ -132,6 +137,7 @@ impl Settings {
             }
         };
         settings.journal.apply_env_overrides()?;
+        settings.report.apply_env_overrides();
         Ok(settings)
     }
 }
@@ -163,6 +169,9 @@ impl Parser<'_> {
         }
         if let Some(e) = section("journal") {
             settings.journal = self.journal(&e.node)?;
+        }
+        if let Some(e) = section("report") {
+            settings.report = self.report(&e.node)?;
         }
         if let Some(e) = section("notifications") {
             settings.notifications = self.notifications(&e.node)?;

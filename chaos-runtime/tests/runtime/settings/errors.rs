@@ -84,7 +84,7 @@ fn unknown_section_and_keys() {
         "[variables]\na = \"1\"\n\n[notification]\ntype = \"http\"\n",
         4,
         "notification",
-        "unknown section; valid sections: variables, secrets, journal, notifications, credentials, targets",
+        "unknown section; valid sections: variables, secrets, journal, report, notifications, credentials, targets",
     );
     expect_error(
         "chaos.toml",
@@ -92,6 +92,13 @@ fn unknown_section_and_keys() {
         3,
         "journal.flush",
         "unknown key; valid keys: dir, ledger_dir, flush_timeout",
+    );
+    expect_error(
+        "chaos.toml",
+        "[report]\njunit_file = \"x.xml\"\n",
+        2,
+        "report.junit_file",
+        "unknown key; valid keys: junit",
     );
     expect_error(
         "chaos.toml",
