@@ -149,6 +149,7 @@ fn command() -> Command {
                 .arg(tls.clone())
                 .arg(source.clone()),
         )
+        .subcommand(crate::history_cmd::command())
         .subcommand(Command::new("recover").about(
             "Rolls back the runs that were killed before their rollbacks (as a harness's \
              --recover); exits 0 when everything was recovered",
@@ -193,6 +194,13 @@ pub fn main() -> ExitCode {
         Some(("validate", m)) => validate(m),
         Some(("run", m)) => run(m, matches.get_flag("verbose")),
         Some(("recover", _)) => crate::harness::recover_only(&Harness::new(None)),
+        Some(("history", m)) => match chaos_runtime::settings::Settings::load() {
+            Ok(settings) => crate::history_cmd::run(m, crate::run_history::path(&settings)),
+            Err(e) => {
+                eprintln!("chaos history: {e}");
+                ExitCode::from(USAGE)
+            }
+        },
         _ => ExitCode::from(USAGE),
     }
 }
@@ -283,8 +291,12 @@ fn run(m: &ArgMatches, verbose: bool) -> ExitCode {
         recorder.with(|j| j.finish_broken(why));
     }
     let journal = recorder.journal();
-    if let Err(e) = journal.write_atomic(&journal_path) {
-        eprintln!("chaos: {e}");
+    match journal.write_atomic(&journal_path) {
+        Ok(()) => {
+            let path = std::fs::canonicalize(&journal_path).unwrap_or(journal_path.clone());
+            crate::run_history::append(&harness.settings, &journal.to_value(), path);
+        }
+        Err(e) => eprintln!("chaos: {e}"),
     }
     let outcome = journal.outcome;
     let text = match &ended {

@@ -322,8 +322,12 @@ fn run_trial(
     let journal = recorder.journal();
     let write = journal.write_atomic(&path);
     let outcome = journal.outcome;
-    if write.is_ok() && !harness.setup.observers.is_empty() {
-        observe(harness, &journal.to_value(), &path);
+    if write.is_ok() {
+        let value = journal.to_value();
+        crate::run_history::append(&harness.settings, &value, path.clone());
+        if !harness.setup.observers.is_empty() {
+            observe(harness, &value, &path);
+        }
     }
 
     let mut problems: Vec<String> = Vec::new();

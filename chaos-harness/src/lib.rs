@@ -46,18 +46,20 @@ mod cli;
 mod exclusion;
 mod guardian;
 mod harness;
+mod history_cmd;
 mod paths;
 mod recovery;
 mod report;
+mod run_history;
 mod setup;
 
 pub use setup::Setup;
 
 // The engine's public API, each item at one path: `chaos_harness::X` is `chaos_runtime::X`.
 pub use chaos_runtime::{
-    credentials, ctk, env, event, extend, interrupt, journal, notify, redact, run, settings,
-    Action, Activity, ActivityKind, ActivityOptions, BoxError, Concurrency, Context, Experiment,
-    ExperimentBuilder, ExperimentError, Hypothesis, MissingVariable, Outcome, Probe,
+    credentials, ctk, env, event, extend, history, interrupt, journal, notify, redact, run,
+    settings, Action, Activity, ActivityKind, ActivityOptions, BoxError, Concurrency, Context,
+    Experiment, ExperimentBuilder, ExperimentError, Hypothesis, MissingVariable, Outcome, Probe,
     RollbackStrategy, SeededRng, Status, Unchecked, DEFAULT_GROUP,
 };
 pub use harness::{journal_dir, journal_path};

@@ -232,3 +232,96 @@ fn recover_rolls_back_a_run_that_was_killed_before_its_rollbacks() {
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
     assert!(!marker.exists(), "recovered once");
 }
+
+#[test]
+fn history_shows_each_experiments_runs_and_imports_chaos_toolkit_journals() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("ok.json"), EXPERIMENT).expect("write");
+    std::fs::write(
+        dir.path().join("missed.yaml"),
+        "title: missed\ndescription: the baseline misses\nsteady-state-hypothesis:\n  title: one\n  probes:\n  - type: probe\n    name: two\n    tolerance: 0\n    provider: {type: process, path: 'false'}\nmethod: []\n",
+    )
+    .expect("write");
+    let env_run = |args: &[&str]| {
+        Command::new(CHAOS)
+            .current_dir(dir.path())
+            .args(args)
+            .env("CHAOS_JOURNAL_DIR", dir.path().join("journals"))
+            .env("CHAOS_REVISION", "rev-1")
+            .env_remove("CHAOS_SETTINGS")
+            .env_remove("CHAOS_HISTORY")
+            .output()
+            .expect("chaos runs")
+    };
+    for _ in 0..2 {
+        assert_eq!(env_run(&["run", "ok.json"]).status.code(), Some(0));
+    }
+    let o = env_run(&["run", "missed.yaml"]);
+    assert_eq!(o.status.code(), Some(10), "{}", text(&o));
+    let o = env_run(&["history", "--last", "5"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("3 run(s) in "), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("ok ") && l.contains("100%") && l.ends_with("passed passed")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("missed ") && l.ends_with("baseline-not-met")),
+        "{out}"
+    );
+    // weights 1 and 1: (100 + 0) / 2.
+    assert!(
+        out.contains("resilience score") && out.ends_with(": 50.00\n"),
+        "{out}"
+    );
+    // Chaos Toolkit's journals come in by their title; what is not a journal is named and skipped.
+    std::fs::write(
+        dir.path().join("ctk.json"),
+        r#"{"experiment": {"title": "pods come back"}, "start": "2026-12-05T10:00:00", "status": "completed", "deviated": false, "duration": 1.5, "steady_states": {"before": {"steady_state_met": true, "probes": [{"activity": {"type": "probe", "name": "p"}, "status": "succeeded", "tolerance_met": true}]}, "after": null, "during": []}, "run": [], "rollbacks": []}"#,
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("cut.json"), "{\"start\": \"2026").expect("write");
+    let o = env_run(&["history", "import", "ctk.json", "cut.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("cut.json: "), "{}", text(&o));
+    assert!(text(&o).contains("1 journal(s) added"), "{}", text(&o));
+    let o = env_run(&["history", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["runs"], 4);
+    let ctk = v["experiments"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["experiment"] == "pods come back"))
+        .expect("the imported run");
+    assert_eq!(ctk["last"], serde_json::json!(["passed"]));
+    assert_eq!(v["resilience_score"], 66.66);
+    let ok = v["experiments"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["experiment"] == "ok"))
+        .expect("ok");
+    assert_eq!(ok["flaky"], serde_json::json!({"changes": 0, "pairs": 1}));
+}
+
+#[test]
+fn a_history_that_cannot_be_written_warns_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("ok.json"), EXPERIMENT).expect("write");
+    // Its directory is a file: nothing can be opened there.
+    std::fs::write(dir.path().join("not-a-dir"), "").expect("write");
+    let o = Command::new(CHAOS)
+        .current_dir(dir.path())
+        .args(["run", "ok.json"])
+        .env("CHAOS_JOURNAL_DIR", dir.path().join("journals"))
+        .env("CHAOS_HISTORY", dir.path().join("not-a-dir/history.sqlite"))
+        .env_remove("CHAOS_SETTINGS")
+        .output()
+        .expect("chaos runs");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("not-a-dir/history.sqlite") && text(&o).contains("not in the history"),
+        "{}",
+        text(&o)
+    );
+}

@@ -16,6 +16,12 @@ pub const JOURNAL_DIR: &str = "CHAOS_JOURNAL_DIR";
 /// Where the harness writes a JUnit XML file of its run; overrides the settings file's
 /// `report.junit`.
 pub const JUNIT: &str = "CHAOS_JUNIT";
+/// The run history's SQLite file, or `off` for none; overrides the settings file's
+/// `report.history`.
+pub const HISTORY: &str = "CHAOS_HISTORY";
+/// The code revision recorded in the run history (default: `git rev-parse HEAD`, with
+/// `-dirty` when the work tree has uncommitted changes).
+pub const REVISION: &str = "CHAOS_REVISION";
 /// Where the write-ahead ledger lives; overrides the settings file's `journal.ledger_dir`.
 pub const LEDGER_DIR: &str = "CHAOS_LEDGER_DIR";
 /// `off` (or `0`, `false`): no guardian process watches the harness's runs; a run killed

@@ -26,6 +26,7 @@ pub mod env;
 pub mod error;
 pub mod event;
 pub mod extend;
+pub mod history;
 pub mod interrupt;
 pub mod journal;
 pub mod ledger;

@@ -1,10 +1,10 @@
 //! `[report]`: the reports a harness run writes besides its journals, with the `CHAOS_JUNIT`
-//! override.
+//! and `CHAOS_HISTORY` overrides.
 
 use super::parse::{join, Node, Parser, Res};
 use std::path::PathBuf;
 
-const REPORT_KEYS: &[&str] = &["junit"];
+const REPORT_KEYS: &[&str] = &["junit", "history"];
 
 /// `[report]`: the reports a harness run writes besides its journals.
 ///
@@ -21,6 +21,10 @@ pub struct ReportSettings {
     /// (`None`: none). A relative path in the file is resolved against the settings file's
     /// directory; `CHAOS_JUNIT` overrides it.
     pub junit: Option<PathBuf>,
+    /// The run history's SQLite file (`None`: `history.sqlite` in the journal directory). A
+    /// relative path in the file is resolved against the settings file's directory;
+    /// `CHAOS_HISTORY` overrides it (`off` keeps no history).
+    pub history: Option<PathBuf>,
 }
 
 impl ReportSettings {
@@ -28,6 +32,9 @@ impl ReportSettings {
     pub(super) fn apply_env_overrides(&mut self) {
         if let Some(path) = crate::env::path(crate::env::JUNIT) {
             self.junit = Some(path);
+        }
+        if let Some(path) = crate::env::path(crate::env::HISTORY) {
+            self.history = Some(path);
         }
     }
 }
@@ -39,6 +46,7 @@ impl Parser<'_> {
             let key = join("report", &e.key);
             match e.key.as_str() {
                 "junit" => report.junit = Some(self.path(&e.node, &key)?),
+                "history" => report.history = Some(self.path(&e.node, &key)?),
                 _ => return Err(self.unknown_key(e, "report", REPORT_KEYS)),
             }
         }

@@ -8,6 +8,7 @@ mod crash_sweep;
 mod ec2;
 #[cfg(feature = "aws")]
 mod ec2_examples;
+mod history;
 mod junit;
 mod k8s;
 mod k8s_journal;
