@@ -53,6 +53,8 @@ pub(crate) enum KeyValue {
     /// `group = "name"` (any string; the rule is checked later).
     Group(LitStr),
     Parallel,
+    /// `weight = 1..=10`.
+    Weight(syn::LitInt),
     /// `crate = path::to::chaos_harness`.
     Crate(syn::Path),
 }
@@ -71,6 +73,7 @@ impl KeyValue {
             KeyValue::Expect(..) => kw::Key::Expect,
             KeyValue::Group(_) => kw::Key::Group,
             KeyValue::Parallel => kw::Key::Parallel,
+            KeyValue::Weight(_) => kw::Key::Weight,
             KeyValue::Crate(_) => kw::Key::Crate,
         }
     }
@@ -187,6 +190,13 @@ impl Attrs {
     pub(crate) fn group(&self) -> Option<&LitStr> {
         self.find(|v| match v {
             KeyValue::Group(g) => Some(g),
+            _ => None,
+        })
+    }
+
+    pub(crate) fn weight(&self) -> Option<&syn::LitInt> {
+        self.find(|v| match v {
+            KeyValue::Weight(w) => Some(w),
             _ => None,
         })
     }

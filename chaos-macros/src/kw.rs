@@ -143,6 +143,7 @@ table! {
         Expect = "expect",
         Group = "group",
         Parallel = "parallel",
+        Weight = "weight",
         /// The path of the `chaos_harness` crate, for a renamed or re-exported dependency.
         Crate = "crate",
     }
@@ -237,7 +238,7 @@ mod tests {
             "`every = <duration>` or `fail_fast`"
         );
         assert!(Key::expected().starts_with("one of `title`, `description`,"));
-        assert!(Key::expected().ends_with("`parallel`, `crate`"));
+        assert!(Key::expected().ends_with("`parallel`, `weight`, `crate`"));
         assert_eq!(Block::SteadyState.form(), "steady_state!");
         assert_eq!(Outcome::BaselineNotMet.variant(), "BaselineNotMet");
     }

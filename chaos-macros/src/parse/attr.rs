@@ -131,6 +131,20 @@ fn key(input: ParseStream) -> syn::Result<Key> {
             }
             KeyValue::Parallel
         }
+        kw::Key::Weight => {
+            eq(input, key, span)?;
+            let bad = |span| {
+                syn::Error::new(
+                    span,
+                    "the weight in the resilience score is a whole number from 1 to 10: `weight = 5`",
+                )
+            };
+            let w: syn::LitInt = input.parse().map_err(|e| bad(e.span()))?;
+            match w.base10_parse::<u8>() {
+                Ok(1..=10) => KeyValue::Weight(w),
+                _ => return Err(bad(w.span())),
+            }
+        }
         kw::Key::Crate => {
             eq(input, key, span)?;
             KeyValue::Crate(input.call(syn::Path::parse_mod_style).map_err(|e| {

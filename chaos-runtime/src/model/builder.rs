@@ -42,6 +42,7 @@ impl Experiment {
                 hypothesis: Hypothesis::Default,
                 rollback_strategy: RollbackStrategy::Always,
                 timeout: None,
+                weight: None,
                 concurrency: Concurrency::default(),
                 steady_state: Vec::new(),
                 method: Vec::new(),
@@ -91,6 +92,24 @@ impl ExperimentBuilder {
     /// rollbacks run.
     pub fn timeout(mut self, d: Duration) -> Self {
         self.exp.timeout = Some(d);
+        self
+    }
+    /// Sets the experiment's weight in the [resilience score](crate::history::score), 1 (the
+    /// default) to 10, as Litmus weighs its faults; another value fails [`build`](Self::build).
+    ///
+    /// ```
+    /// use chaos_runtime::{Action, Experiment};
+    /// let exp = Experiment::builder("suite::zone_outage")
+    ///     .weight(8)
+    ///     .method(Action::new("stop", |_cx| async { Ok(()) }))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(exp.weight(), 8);
+    /// assert_eq!(exp.to_json()["runtime"]["weight"], 8);
+    /// assert!(Experiment::builder("x").weight(11).method(Action::new("a", |_| async { Ok(()) })).build().is_err());
+    /// ```
+    pub fn weight(mut self, weight: u8) -> Self {
+        self.exp.weight = Some(weight);
         self
     }
     /// Puts the experiment in exclusion group `name` instead of [`DEFAULT_GROUP`]: it never
@@ -149,6 +168,9 @@ impl ExperimentBuilder {
         let err_name = || e.name.clone();
         if e.steady_state.is_empty() && e.method.is_empty() {
             return Err(ExperimentError::Empty(err_name()));
+        }
+        if let Some(w) = e.weight.filter(|w| !(1..=10).contains(w)) {
+            return Err(ExperimentError::Weight(err_name(), w));
         }
         if let Some((every, _)) = e.hypothesis.during() {
             if every.is_zero() {

@@ -36,6 +36,9 @@ pub enum ExperimentError {
         /// The activity.
         name: String,
     },
+    /// A weight outside 1 to 10.
+    #[error("experiment `{0}`: weight {1} is outside 1 to 10")]
+    Weight(String, u8),
     /// A zero sampling period for a hypothesis checked during the method.
     #[error("experiment `{0}`: the hypothesis sampling period must be greater than zero")]
     ZeroFrequency(String),
@@ -94,6 +97,7 @@ pub struct Experiment {
     pub(crate) hypothesis: Hypothesis,
     pub(crate) rollback_strategy: RollbackStrategy,
     pub(crate) timeout: Option<Duration>,
+    pub(crate) weight: Option<u8>,
     pub(crate) concurrency: Concurrency,
     pub(crate) steady_state: Vec<Activity>,
     pub(crate) method: Vec<Activity>,
@@ -114,6 +118,7 @@ impl Experiment {
             hypothesis: Hypothesis::default(),
             rollback_strategy: RollbackStrategy::default(),
             timeout: None,
+            weight: None,
             concurrency: Concurrency::default(),
             steady_state: Vec::new(),
             method: Vec::new(),
@@ -145,6 +150,10 @@ impl Experiment {
     /// Its timeout.
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout
+    }
+    /// Its weight in the resilience score (1 to 10; 1 unless set).
+    pub fn weight(&self) -> u8 {
+        self.weight.unwrap_or(1)
     }
     /// Which experiments it may run alongside: its exclusion group, or parallel.
     pub fn concurrency(&self) -> &Concurrency {
@@ -185,7 +194,7 @@ impl Experiment {
             hyp["frequency"] = json!(every.as_secs_f64());
             hyp["fail_fast"] = json!(fail_fast);
         }
-        json!({
+        let mut exp = json!({
             "title": self.title,
             "description": self.description,
             "tags": self.tags,
@@ -198,6 +207,10 @@ impl Experiment {
                 "timeout": self.timeout.map(|t| t.as_secs_f64()),
                 "group": self.concurrency.group(),
             },
-        })
+        });
+        if let Some(w) = self.weight {
+            exp["runtime"]["weight"] = json!(w);
+        }
+        exp
     }
 }

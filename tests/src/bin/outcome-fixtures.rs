@@ -49,7 +49,7 @@ async fn deviated(cx: &Context) {
     }
 }
 
-#[experiment]
+#[experiment(weight = 4)]
 async fn method_probe_deviates(cx: &Context) {
     method! {
         probe "latency" { 750u32 } => < 500;

@@ -47,6 +47,7 @@ fn sixteen_harness_processes_at_once_append_sixteen_rows() {
         assert_eq!(r.outcome, "deviated");
         assert_eq!(r.revision.as_deref(), Some("rev-16"));
         assert_eq!((r.probes, r.probes_met), (1, 0));
+        assert_eq!(r.weight, 4, "`weight = 4` on the experiment");
         assert_eq!(
             r.findings,
             ["method: probe `latency` missed its tolerance (value 750)"]

@@ -11,6 +11,7 @@ use chaos_harness::prelude::*;
     ignore = "reason",
     snapshot,
     expect = deviated,
+    weight = 10,
 )]
 async fn all_keys(cx: &Context) {
     steady_state! {
