@@ -26,21 +26,47 @@ pub(crate) fn revision() -> Option<String> {
             if let Some(r) = chaos_runtime::env::var(chaos_runtime::env::REVISION) {
                 return Some(r);
             }
-            let git = |args: &[&str]| {
-                std::process::Command::new("git")
-                    .args(args)
-                    .stderr(std::process::Stdio::null())
-                    .output()
-                    .ok()
-                    .filter(|o| o.status.success())
-                    .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            };
-            let head = git(&["rev-parse", "HEAD"])?;
-            let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
-                .is_some_and(|s| !s.is_empty());
-            Some(if dirty { format!("{head}-dirty") } else { head })
+            // Under nextest every experiment is a process of its own: the first of the run
+            // asks git (a few milliseconds), the others read its answer.
+            let cached = std::env::var("NEXTEST_RUN_ID")
+                .ok()
+                .filter(|r| {
+                    !r.is_empty() && r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                })
+                .map(|r| std::env::temp_dir().join(format!("chaos-revision-{r}")));
+            if let Some(text) = cached
+                .as_ref()
+                .and_then(|c| std::fs::read_to_string(c).ok())
+            {
+                return Some(text).filter(|t| !t.is_empty());
+            }
+            let revision = from_git();
+            if let Some(c) = &cached {
+                let tmp = c.with_extension(std::process::id().to_string());
+                if std::fs::write(&tmp, revision.as_deref().unwrap_or_default()).is_ok() {
+                    let _ = std::fs::rename(&tmp, c);
+                }
+            }
+            revision
         })
         .clone()
+}
+
+/// git's `HEAD`, with `-dirty` when tracked files have uncommitted changes.
+fn from_git() -> Option<String> {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let head = git(&["rev-parse", "HEAD"])?;
+    let dirty =
+        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    Some(if dirty { format!("{head}-dirty") } else { head })
 }
 
 /// Appends the run `journal` records (written at `journal_path`) to the history.
