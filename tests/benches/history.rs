@@ -17,7 +17,12 @@ const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 fn run(experiment: usize, i: usize) -> Run {
     Run {
         experiment: format!("suite::experiment_{experiment:02}"),
-        outcome: if i % 7 == 0 { "deviated" } else { "passed" }.into(),
+        outcome: if i.is_multiple_of(7) {
+            "deviated"
+        } else {
+            "passed"
+        }
+        .into(),
         start: format!(
             "2026-12-{:02}T{:02}:{:02}:00+00:00",
             1 + i / 1440 % 28,
@@ -26,7 +31,7 @@ fn run(experiment: usize, i: usize) -> Run {
         ),
         duration_ms: Some(1200 + (i % 300) as i64),
         seed: Some(i as u64 * 7919),
-        findings: if i % 7 == 0 {
+        findings: if i.is_multiple_of(7) {
             vec!["during the method: probe `p99` missed its tolerance (value 812)".into()]
         } else {
             vec![]
@@ -34,8 +39,8 @@ fn run(experiment: usize, i: usize) -> Run {
         revision: Some(format!("rev{}", i / 20)),
         journal: Some(format!("/ci/journals/suite__experiment_{experiment:02}.json").into()),
         probes: 4,
-        probes_met: if i % 7 == 0 { 3 } else { 4 },
-        recovery_ms: (i % 5 == 0).then_some(2300),
+        probes_met: if i.is_multiple_of(7) { 3 } else { 4 },
+        recovery_ms: i.is_multiple_of(5).then_some(2300),
         weight: 1 + (experiment % 10) as i64,
         source: "chaos-harness".into(),
     }
