@@ -34,22 +34,7 @@ fn experiment(url: &str, dir: &Path) -> PathBuf {
 }
 
 fn ours() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(WORKSPACE)
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "-p",
-            "chaos-harness",
-            "--bin",
-            "chaos",
-        ])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "cargo build of `chaos` failed");
-    target_dir().join("release/chaos")
+    common::chaos_binary(true, "")
 }
 
 fn chaostoolkit() -> Result<PathBuf, String> {

@@ -194,21 +194,5 @@ fn main() {
 /// Our `chaos`, with the Kubernetes and EC2 targets (a debug build: the verdicts, not the
 /// speed, are compared here).
 fn ours() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(WORKSPACE)
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "chaos-harness",
-            "--features",
-            "k8s-latest,aws",
-            "--bin",
-            "chaos",
-        ])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "cargo build of `chaos` failed");
-    common::target_dir().join("debug/chaos")
+    common::chaos_binary(false, "k8s-latest,aws")
 }

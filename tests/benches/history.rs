@@ -12,8 +12,6 @@ use common::{median, ms, percentile, run_measured, runs, target_dir};
 use std::process::Command;
 use std::time::Instant;
 
-const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-
 fn run(experiment: usize, i: usize) -> Run {
     Run {
         experiment: format!("suite::experiment_{experiment:02}"),
@@ -75,21 +73,7 @@ fn main() {
         store.append(&run(i % 50, i)).expect("append");
     }
     drop(store);
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(WORKSPACE)
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "-p",
-            "chaos-harness",
-            "--bin",
-            "chaos",
-        ])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "cargo build of `chaos` failed");
-    let chaos = target_dir().join("release/chaos");
+    let chaos = common::chaos_binary(true, "");
     let mut commands = Vec::new();
     let mut in_process = Vec::new();
     for _ in 0..runs(20) {

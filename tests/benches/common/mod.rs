@@ -179,3 +179,24 @@ pub fn target_dir() -> std::path::PathBuf {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
 }
+
+/// The `chaos` binary of chaos-harness, built with `features` (a release build when
+/// `release`); its path.
+pub fn chaos_binary(release: bool, features: &str) -> std::path::PathBuf {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .args(["build", "--quiet", "-p", "chaos-harness", "--bin", "chaos"]);
+    if release {
+        cmd.arg("--release");
+    }
+    if !features.is_empty() {
+        cmd.args(["--features", features]);
+    }
+    let status = cmd.status().expect("cargo runs");
+    assert!(status.success(), "cargo build of `chaos` failed");
+    target_dir().join(if release {
+        "release/chaos"
+    } else {
+        "debug/chaos"
+    })
+}

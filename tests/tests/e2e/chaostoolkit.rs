@@ -236,28 +236,8 @@ fn a_killed_file_run_is_recovered_with_the_files_rollbacks() {
 
 #[test]
 fn chaosk8s_node_actions_and_probes_change_and_see_the_cluster() {
-    use kube_sim::{Sim, SimConfig};
-    use std::time::Duration;
-    let sim = Sim::start(SimConfig {
-        replace_delay: Duration::from_millis(50),
-        ready_delay: Duration::from_millis(50),
-        max_termination: Duration::from_millis(50),
-    })
-    .expect("the simulated cluster starts");
-    sim.seed_demo();
     let tmp = tempfile::tempdir().expect("tempdir");
-    let kubeconfig = tmp.path().join("kubeconfig");
-    sim.write_kubeconfig(&kubeconfig, "demo")
-        .expect("kubeconfig");
-    let settings = tmp.path().join("chaos.toml");
-    std::fs::write(
-        &settings,
-        format!(
-            "[targets.k8s]\nkubeconfig = {:?}\n",
-            kubeconfig.display().to_string()
-        ),
-    )
-    .expect("settings");
+    let (sim, _, settings) = demo_cluster(tmp.path());
     let r = run_exact(
         EXE,
         tmp.path(),
@@ -304,15 +284,9 @@ fn chaosk8s_node_actions_and_probes_change_and_see_the_cluster() {
 
 #[test]
 fn chaosk8s_log_readers_and_raise_false_paths_answer_as_chaosk8s_does() {
-    use kube_sim::{Sim, SimConfig};
     use std::time::Duration;
-    let sim = Sim::start(SimConfig {
-        replace_delay: Duration::from_millis(50),
-        ready_delay: Duration::from_millis(50),
-        max_termination: Duration::from_millis(50),
-    })
-    .expect("the simulated cluster starts");
-    sim.seed_demo();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (sim, _, settings) = demo_cluster(tmp.path());
     sim.add_pods("demo", "api", 2, &[("app", "api")]);
     for (pod, lines) in [
         ("api-00000", ["booting", "listening on :8080"]),
@@ -325,19 +299,6 @@ fn chaosk8s_log_readers_and_raise_false_paths_answer_as_chaosk8s_does() {
             assert!(sim.write_pod_log("demo", pod, None, line));
         }
     }
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let kubeconfig = tmp.path().join("kubeconfig");
-    sim.write_kubeconfig(&kubeconfig, "demo")
-        .expect("kubeconfig");
-    let settings = tmp.path().join("chaos.toml");
-    std::fs::write(
-        &settings,
-        format!(
-            "[targets.k8s]\nkubeconfig = {:?}\n",
-            kubeconfig.display().to_string()
-        ),
-    )
-    .expect("settings");
     sim.clear_requests();
     let r = run_exact(
         EXE,
@@ -598,6 +559,19 @@ fn the_same_files_through_chaos_toolkit_and_here_differ_only_as_readme_says() {
 /// A simulated cluster as the side-by-side run needs it: the demo, two `app=api` pods that
 /// log, and a kubeconfig and settings naming it.
 fn seeded_cluster(dir: &std::path::Path) -> (kube_sim::Sim, std::path::PathBuf) {
+    let (sim, kubeconfig, _) = demo_cluster(dir);
+    sim.add_pods("demo", "api", 2, &[("app", "api")]);
+    for pod in ["api-00000", "api-00001"] {
+        for line in ["booting", &format!("{pod} listening on :8080")] {
+            assert!(sim.write_pod_log("demo", pod, None, line));
+        }
+    }
+    (sim, kubeconfig)
+}
+
+/// A quick simulated cluster seeded with the demo, its kubeconfig and a `chaos.toml` naming
+/// it, in `dir`: `(cluster, kubeconfig, settings)`.
+fn demo_cluster(dir: &std::path::Path) -> (kube_sim::Sim, std::path::PathBuf, std::path::PathBuf) {
     use kube_sim::{Sim, SimConfig};
     use std::time::Duration;
     let sim = Sim::start(SimConfig {
@@ -607,24 +581,19 @@ fn seeded_cluster(dir: &std::path::Path) -> (kube_sim::Sim, std::path::PathBuf) 
     })
     .expect("the simulated cluster starts");
     sim.seed_demo();
-    sim.add_pods("demo", "api", 2, &[("app", "api")]);
-    for pod in ["api-00000", "api-00001"] {
-        for line in ["booting", &format!("{pod} listening on :8080")] {
-            assert!(sim.write_pod_log("demo", pod, None, line));
-        }
-    }
     let kubeconfig = dir.join("kubeconfig");
     sim.write_kubeconfig(&kubeconfig, "demo")
         .expect("kubeconfig");
+    let settings = dir.join("chaos.toml");
     std::fs::write(
-        dir.join("chaos.toml"),
+        &settings,
         format!(
             "[targets.k8s]\nkubeconfig = {:?}\n",
             kubeconfig.display().to_string()
         ),
     )
     .expect("settings");
-    (sim, kubeconfig)
+    (sim, kubeconfig, settings)
 }
 
 /// What of an activity's value both tools must agree on: log lines without their time stamps,
