@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: xmllint (libxml2-utils) to check the harness's JUnit files
-# against the JUnit schema. Installs what is missing with apt-get (CI runs as root); as another
-# user, or without apt-get, it says what to install and exits 1.
+# against the JUnit schema; Chromium, with the DejaVu fonts the HTML report names, to open the
+# HTML report in a real browser. Installs what is missing with apt-get (CI runs as root); as
+# another user, or without apt-get, it says what to install and exits 1.
 #
 # Usage: scripts/system-packages.sh install
 set -euo pipefail
 
-# command -> Debian package
-declare -A NEEDED=([xmllint]=libxml2-utils)
+# file that shows the package is installed -> Debian package
+declare -A NEEDED=(
+    [/usr/bin/xmllint]=libxml2-utils
+    [/usr/bin/chromium]=chromium
+    [/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf]=fonts-dejavu-core
+)
 
 missing=()
-for cmd in "${!NEEDED[@]}"; do
-    command -v "$cmd" >/dev/null || missing+=("${NEEDED[$cmd]}")
+for file in "${!NEEDED[@]}"; do
+    [[ -e "$file" ]] || missing+=("${NEEDED[$file]}")
 done
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 

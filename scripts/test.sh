@@ -12,7 +12,7 @@ bash scripts/moto.sh install
 bash scripts/toxiproxy-client.sh install
 # Chaos Toolkit, to run the same experiment files through it and through this framework.
 bash scripts/chaostoolkit.sh install
-# xmllint, to check JUnit files against the schema.
+# xmllint, to check JUnit files against the schema; Chromium, to open the HTML report.
 bash scripts/system-packages.sh install
 if ! command -v kubectl >/dev/null && [ "${CHAOS_SKIP_KUBECTL:-}" != 1 ]; then
     echo "scripts/test.sh: kubectl is not on the PATH; the kubectl check of the simulated cluster needs it (CHAOS_SKIP_KUBECTL=1 skips it)" >&2

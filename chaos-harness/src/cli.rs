@@ -150,6 +150,7 @@ fn command() -> Command {
                 .arg(source.clone()),
         )
         .subcommand(crate::history_cmd::command())
+        .subcommand(crate::report_cmd::command())
         .subcommand(Command::new("recover").about(
             "Rolls back the runs that were killed before their rollbacks (as a harness's \
              --recover); exits 0 when everything was recovered",
@@ -198,6 +199,13 @@ pub fn main() -> ExitCode {
             Ok(settings) => crate::history_cmd::run(m, crate::run_history::path(&settings)),
             Err(e) => {
                 eprintln!("chaos history: {e}");
+                ExitCode::from(USAGE)
+            }
+        },
+        Some(("report", m)) => match chaos_runtime::settings::Settings::load() {
+            Ok(settings) => crate::report_cmd::run(m, crate::run_history::path(&settings)),
+            Err(e) => {
+                eprintln!("chaos report: {e}");
                 ExitCode::from(USAGE)
             }
         },

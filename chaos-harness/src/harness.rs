@@ -175,20 +175,21 @@ pub fn run_main(
     );
     let _ = TARGET.set(target.clone());
     // The ignored experiments this run lists but does not run, for the JUnit file.
-    let skipped: Vec<crate::report::junit::Case> = if args.ignored || args.include_ignored {
+    let skipped: Vec<crate::report::cases::Case> = if args.ignored || args.include_ignored {
         Vec::new()
     } else {
         trials
             .iter()
             .filter(|t| t.has_ignored_flag() && !args.is_filtered_out(t))
-            .map(|t| crate::report::junit::Case::not_run(t.name()))
+            .map(|t| crate::report::cases::Case::not_run(t.name()))
             .collect()
     };
     let list = args.list;
     let conclusion = libtest_mimic::run(&args, trials);
     if !list {
-        let junit = HARNESS.get().and_then(|h| h.settings.report.junit.clone());
-        crate::report::junit::finish(junit.as_deref(), &target, skipped);
+        if let Some(h) = HARNESS.get() {
+            crate::report::cases::finish(&outputs(h), skipped);
+        }
     }
     if !conclusion.has_failed() {
         return ExitCode::SUCCESS;
@@ -353,15 +354,17 @@ fn run_trial(
     if let Err(e) = write {
         problems.push(e.to_string());
     }
+    let mut snapshot_matched = None;
     if spec.snapshot() {
-        if let Err(msg) = check_snapshot(&name, &journal.to_value(), snapshot) {
+        let checked = check_snapshot(&name, &journal.to_value(), snapshot);
+        snapshot_matched = Some(checked.is_ok());
+        if let Err(msg) = checked {
             problems.push(msg);
         }
     }
-    crate::report::junit::record(
-        harness.settings.report.junit.as_deref(),
-        TARGET.get().map_or("experiments", String::as_str),
-        crate::report::junit::Case {
+    crate::report::cases::record(
+        &outputs(harness),
+        crate::report::cases::Case {
             name: name.clone(),
             outcome: Some(outcome),
             expected: expect,
@@ -370,6 +373,7 @@ fn run_trial(
             seconds: journal.duration.unwrap_or(0.0),
             start: Some(journal.start.clone()),
             problems: problems.clone(),
+            snapshot: snapshot_matched,
         },
     );
     if problems.is_empty() {
@@ -476,6 +480,25 @@ fn run_with(
         .build()
         .map_err(|e| format!("could not start the tokio runtime: {e}"))?;
     Ok(rt.block_on(runner.run(&exp, cx)))
+}
+
+/// Where this run's reports go: the JUnit file when asked for, the HTML report unless `off`
+/// (default `report.html` in the journal directory).
+fn outputs(harness: &Harness) -> crate::report::cases::Outputs {
+    let report = &harness.settings.report;
+    crate::report::cases::Outputs {
+        target: TARGET
+            .get()
+            .map_or_else(|| "experiments".to_owned(), String::clone),
+        junit: report.junit.clone(),
+        html: match &report.html {
+            Some(p) if p.as_os_str() == "off" => None,
+            Some(p) => Some(p.clone()),
+            None => Some(journal_dir().join("report.html")),
+        },
+        history: crate::run_history::path(&harness.settings),
+        parts: journal_dir().join(".run-parts"),
+    }
 }
 
 /// Calls every observer with the (redacted) journal; a panicking observer is logged.

@@ -50,6 +50,7 @@ mod history_cmd;
 mod paths;
 mod recovery;
 mod report;
+mod report_cmd;
 mod run_history;
 mod setup;
 
@@ -63,6 +64,7 @@ pub use chaos_runtime::{
     RollbackStrategy, SeededRng, Status, Unchecked, DEFAULT_GROUP,
 };
 pub use harness::{journal_dir, journal_path};
+pub use report::html;
 
 pub use chaos_runtime::target::{http, process};
 

@@ -325,3 +325,77 @@ fn a_history_that_cannot_be_written_warns_and_the_run_goes_on() {
         text(&o)
     );
 }
+
+#[test]
+fn report_renders_ours_and_chaos_toolkits_and_names_what_it_left_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("ok.json"), EXPERIMENT).expect("write");
+    for _ in 0..2 {
+        let o = chaos(
+            dir.path(),
+            &["run", "ok.json", "--journal-path", "journals/ok.json"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    let journals = dir.path().join("journals");
+    std::fs::write(
+        journals.join("ctk.json"),
+        r#"{"experiment": {"title": "pods come back"}, "start": "2026-12-05T10:00:00", "status": "completed", "deviated": true, "duration": 1.5, "steady_states": {"before": {"steady_state_met": true, "probes": []}, "after": {"steady_state_met": false, "probes": [{"activity": {"type": "probe", "name": "pods", "tolerance": 3}, "status": "succeeded", "output": 1, "tolerance_met": false, "start": "2026-12-05T10:00:01", "end": "2026-12-05T10:00:01.200000"}]}, "during": []}, "run": [], "rollbacks": []}"#,
+    )
+    .expect("write");
+    std::fs::write(journals.join("cut.json"), "{\"experiment\": {\"ti").expect("write");
+    // By default: the journal directory, written to ./report.html, with the history's strip.
+    let o = chaos(dir.path(), &["report"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("cut.json: not a journal: not JSON"), "{out}");
+    assert!(
+        out.contains("report.html written: 2 journal(s), 1 file(s) left out"),
+        "{out}"
+    );
+    let page = std::fs::read_to_string(dir.path().join("report.html")).expect("the page");
+    assert!(
+        page.contains("Left out of this report"),
+        "the page names it too"
+    );
+    assert!(
+        page.contains("ok</a>") || page.contains(">ok<"),
+        "our journal, by its name"
+    );
+    assert!(page.contains("pods come back") && page.contains("Chaos Toolkit"));
+    assert!(page.contains("after the method: probe `pods` missed its tolerance `3` (value 1)"));
+    assert_eq!(
+        page.matches(r#"<span class="o-passed" title="passed "#)
+            .count(),
+        2,
+        "ok ran twice: its strip shows both"
+    );
+    assert!(
+        page.contains(r#"<a href="journals/ok.json""#),
+        "linked from beside it"
+    );
+    // Named files, another output, no history; nothing readable exits 1.
+    let o = chaos(
+        dir.path(),
+        &[
+            "report",
+            "journals/ctk.json",
+            "-o",
+            "out/ctk.html",
+            "--no-history",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let page = std::fs::read_to_string(dir.path().join("out/ctk.html")).expect("the page");
+    assert!(page.contains("1 experiment run: 1 deviated") && !page.contains("o-passed\" title"));
+    let o = chaos(
+        dir.path(),
+        &["report", "journals/cut.json", "-o", "none.html"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("no journal in journals/cut.json"),
+        "{}",
+        text(&o)
+    );
+}

@@ -16,6 +16,9 @@ pub const JOURNAL_DIR: &str = "CHAOS_JOURNAL_DIR";
 /// Where the harness writes a JUnit XML file of its run; overrides the settings file's
 /// `report.junit`.
 pub const JUNIT: &str = "CHAOS_JUNIT";
+/// Where the harness writes the HTML report of its run, or `off` for none; overrides the
+/// settings file's `report.html`.
+pub const HTML: &str = "CHAOS_HTML";
 /// The run history's SQLite file, or `off` for none; overrides the settings file's
 /// `report.history`.
 pub const HISTORY: &str = "CHAOS_HISTORY";

@@ -1,7 +1,10 @@
 //! What a person reads of a run: the live console lines ([`console`]), the verdict of a
-//! failed experiment ([`verdict`]), and what CI systems read ([`junit`]).
+//! failed experiment ([`verdict`]), the HTML report ([`html`]), and what CI systems read
+//! ([`junit`]).
 
+pub(crate) mod cases;
 pub(crate) mod console;
+pub mod html;
 pub(crate) mod junit;
 pub(crate) mod verdict;
 

@@ -166,4 +166,29 @@ impl Store {
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
+
+    /// The outcomes and start times of `experiment`'s last `n` runs, oldest first.
+    pub fn recent(
+        &self,
+        experiment: &str,
+        n: usize,
+    ) -> Result<Vec<(String, String)>, HistoryError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT outcome, start FROM runs WHERE experiment = ?1
+                 ORDER BY start DESC, id DESC LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![experiment, n as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = rows
+            .collect::<Result<Vec<(String, String)>, _>>()
+            .map_err(|e| self.err(e))?;
+        out.reverse();
+        Ok(out)
+    }
 }

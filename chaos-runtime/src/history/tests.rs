@@ -115,3 +115,25 @@ fn summaries_and_the_score() {
     assert_eq!(score(&[(10, 66), (5, 100)]), 77.33);
     assert_eq!(score(&[(0, 100)]), 0.0);
 }
+
+#[test]
+fn the_last_outcomes_of_one_experiment_oldest_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(&dir.path().join("h.sqlite")).expect("store");
+    for (i, outcome) in ["passed", "deviated", "passed", "error"].iter().enumerate() {
+        let j = json!({"name": "a::b", "outcome": outcome, "start": format!("2026-12-0{}T10:00:00Z", i + 1),
+                       "experiment": {}, "run": [], "rollbacks": []});
+        store
+            .append(&Run::from_journal(&j, None, None))
+            .expect("append");
+    }
+    let j = json!({"name": "other", "outcome": "passed", "start": "2026-12-09T10:00:00Z", "experiment": {}});
+    store
+        .append(&Run::from_journal(&j, None, None))
+        .expect("append");
+    let recent = store.recent("a::b", 3).expect("recent");
+    let outcomes: Vec<&str> = recent.iter().map(|(o, _)| o.as_str()).collect();
+    assert_eq!(outcomes, ["deviated", "passed", "error"]);
+    assert_eq!(recent[2].1, "2026-12-04T10:00:00Z");
+    assert!(store.recent("nobody", 3).expect("recent").is_empty());
+}

@@ -438,7 +438,7 @@ fn chaosaws_functions_by_filters_and_zone_change_and_see_the_instances() {
 }
 
 /// Chaos Toolkit's `chaos` (`scripts/chaostoolkit.sh install`, which `scripts/test.sh` runs).
-fn chaostoolkit() -> std::path::PathBuf {
+pub(crate) fn chaostoolkit() -> std::path::PathBuf {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let out = std::process::Command::new("bash")
         .arg(root.join("scripts/chaostoolkit.sh"))

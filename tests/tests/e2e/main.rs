@@ -17,5 +17,6 @@ mod nextest;
 mod notify;
 mod notify_tls;
 mod outcomes;
+mod report;
 mod settings_secrets;
 mod toxiproxy_client;

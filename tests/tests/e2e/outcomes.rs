@@ -272,7 +272,7 @@ fn aborted_by_fail_fast() {
 }
 
 /// Runs fixture `name` until its method counted `started`, then sends it SIGINT.
-fn interrupt(name: &str) -> RunResult {
+pub(crate) fn interrupt(name: &str) -> RunResult {
     let tmp = tempfile::tempdir().unwrap().keep();
     let (mut cmd, jd, cd) = command(EXE, &tmp);
     cmd.args(["--exact", &format!("outcome_fixtures::{name}")])

@@ -11,6 +11,7 @@ fn case(name: &str, outcome: Option<Outcome>, expected: Outcome, problems: &[&st
         seconds: 1.23456,
         start: Some("2026-12-05T12:00:00Z".into()),
         problems: problems.iter().map(|p| (*p).to_owned()).collect(),
+        snapshot: None,
     }
 }
 
