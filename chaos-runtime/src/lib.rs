@@ -37,6 +37,7 @@ pub mod redact;
 pub mod registry;
 pub mod rng;
 pub mod run;
+pub mod schedule;
 pub mod settings;
 pub mod target;
 pub mod time;
