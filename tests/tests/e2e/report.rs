@@ -354,12 +354,17 @@ fn the_console_check_catches_scripts_and_fetches() {
 
 #[test]
 fn the_harness_writes_its_report_beside_the_journals() {
-    // cargo test: one process, its experiments in one page.
+    // cargo test: one process, its experiments in one page (the second run's page replaces
+    // the first's). Not under nextest, whose run id this test's own process may have.
     let tmp = tempfile::tempdir().expect("tempdir");
     let (mut cmd, journals, _) = command(EXE, tmp.path());
-    cmd.args(["seeded"]).output().expect("the harness runs");
+    cmd.env_remove("NEXTEST_RUN_ID")
+        .args(["seeded"])
+        .output()
+        .expect("the harness runs");
     let (mut cmd, _, _) = command(EXE, tmp.path());
-    cmd.args(["one_at_a_time"])
+    cmd.env_remove("NEXTEST_RUN_ID")
+        .args(["one_at_a_time"])
         .output()
         .expect("the harness runs");
     let html = std::fs::read_to_string(journals.join("report.html")).expect("report.html");

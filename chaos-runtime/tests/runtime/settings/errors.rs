@@ -98,7 +98,7 @@ fn unknown_section_and_keys() {
         "[report]\njunit_file = \"x.xml\"\n",
         2,
         "report.junit_file",
-        "unknown key; valid keys: junit, history",
+        "unknown key; valid keys: junit, html, history",
     );
     expect_error(
         "chaos.toml",
