@@ -120,6 +120,7 @@ pub(crate) fn finish(out: &Outputs, skipped: Vec<Case>) {
 
 fn record_shared(out: &Outputs, run: &str, case: &Case) -> io::Result<()> {
     let dir = out.parts.join(sanitize(run));
+    let lock_path = out.parts.join(format!("{}.lock", sanitize(run)));
     std::fs::create_dir_all(&dir)?;
     let part = dir.join(format!("{}.json", sanitize(&case.name)));
     let json = serde_json::to_vec(case).map_err(io::Error::other)?;
@@ -128,7 +129,7 @@ fn record_shared(out: &Outputs, run: &str, case: &Case) -> io::Result<()> {
         .create(true)
         .truncate(false)
         .write(true)
-        .open(out.parts.join(format!("{}.lock", sanitize(run))))?;
+        .open(&lock_path)?;
     lock.lock()?;
     // Earlier runs' parts go once they are an hour old.
     for entry in std::fs::read_dir(&out.parts)?.flatten() {
@@ -138,8 +139,7 @@ fn record_shared(out: &Outputs, run: &str, case: &Case) -> io::Result<()> {
             .ok()
             .and_then(|t| SystemTime::now().duration_since(t).ok())
             .is_some_and(|age| age > Duration::from_secs(3600));
-        let ours = entry.path() == dir
-            || entry.path() == out.parts.join(format!("{}.lock", sanitize(run)));
+        let ours = entry.path() == dir || entry.path() == lock_path;
         if old && !ours {
             let path = entry.path();
             let _ = if path.is_dir() {

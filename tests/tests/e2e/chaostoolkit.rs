@@ -459,6 +459,27 @@ pub(crate) fn chaostoolkit() -> std::path::PathBuf {
     )
 }
 
+/// Chaos Toolkit's `chaos run` (the `chaos` of [`chaostoolkit`]) of `file`, in `dir`, its journal
+/// to `dir/ctk-journal.json`: the command, for the caller's environment, and the journal's path.
+pub(crate) fn ctk_run(
+    chaos: &std::path::Path,
+    file: &std::path::Path,
+    dir: &std::path::Path,
+) -> (std::process::Command, std::path::PathBuf) {
+    let journal = dir.join("ctk-journal.json");
+    let mut cmd = std::process::Command::new(chaos);
+    cmd.current_dir(dir)
+        .args([
+            "--no-version-check",
+            "--no-log-file",
+            "run",
+            "--journal-path",
+        ])
+        .arg(&journal)
+        .arg(file);
+    (cmd, journal)
+}
+
 #[test]
 fn the_same_files_through_chaos_toolkit_and_here_differ_only_as_readme_says() {
     let chaos = chaostoolkit();
@@ -506,18 +527,9 @@ fn the_same_files_through_chaos_toolkit_and_here_differ_only_as_readme_says() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join(format!("ctk-fixtures/compare/{name}.json"));
-        let journal = tmp.path().join("ctk-journal.json");
         std::fs::create_dir_all(tmp.path().join("counts")).expect("dir");
-        let out = std::process::Command::new(&chaos)
-            .current_dir(tmp.path())
-            .args([
-                "--no-version-check",
-                "--no-log-file",
-                "run",
-                "--journal-path",
-            ])
-            .arg(&journal)
-            .arg(&file)
+        let (mut cmd, journal) = ctk_run(&chaos, &file, tmp.path());
+        let out = cmd
             .env("CHAOS_COUNT_DIR", tmp.path().join("counts"))
             .output()
             .expect("chaos runs");
@@ -638,17 +650,8 @@ fn chaosk8s_functions_give_what_chaosk8s_gives_on_the_same_cluster() {
     // Chaos Toolkit, with chaostoolkit-kubernetes, on a cluster of its own.
     let theirs_dir = tempfile::tempdir().expect("tempdir");
     let (theirs_sim, kubeconfig) = seeded_cluster(theirs_dir.path());
-    let journal = theirs_dir.path().join("ctk-journal.json");
-    let out = std::process::Command::new(&chaos)
-        .current_dir(theirs_dir.path())
-        .args([
-            "--no-version-check",
-            "--no-log-file",
-            "run",
-            "--journal-path",
-        ])
-        .arg(&journal)
-        .arg(&file)
+    let (mut cmd, journal) = ctk_run(&chaos, &file, theirs_dir.path());
+    let out = cmd
         .env("KUBECONFIG", &kubeconfig)
         .env("HOME", theirs_dir.path())
         .output()
@@ -807,17 +810,8 @@ fn chaosaws_functions_give_what_chaosaws_gives_on_moto() {
     let theirs_moto = chaos_test_support::moto::Moto::start();
     let theirs_ids = three_instances(&theirs_moto);
     let tmp = tempfile::tempdir().expect("tempdir");
-    let journal = tmp.path().join("ctk-journal.json");
-    let out = std::process::Command::new(&chaos)
-        .current_dir(tmp.path())
-        .args([
-            "--no-version-check",
-            "--no-log-file",
-            "run",
-            "--journal-path",
-        ])
-        .arg(&journal)
-        .arg(&file)
+    let (mut cmd, journal) = ctk_run(&chaos, &file, tmp.path());
+    let out = cmd
         .envs(theirs_moto.env())
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .env("EC2_DOOMED_ID", &theirs_ids[0])

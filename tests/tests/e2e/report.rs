@@ -38,6 +38,15 @@ fn chromium() -> PathBuf {
     panic!("Chromium is not installed: run `bash scripts/system-packages.sh install` (scripts/test.sh does)");
 }
 
+/// Headless Chromium with a profile of its own (kept while the returned directory lives).
+fn headless() -> (Command, tempfile::TempDir) {
+    let profile = tempfile::tempdir().expect("tempdir");
+    let mut cmd = Command::new(chromium());
+    cmd.args(["--headless", "--no-sandbox", "--disable-gpu"])
+        .arg(format!("--user-data-dir={}", profile.path().display()));
+    (cmd, profile)
+}
+
 /// A screenshot of what a browser shows of an image.
 struct Shot {
     width: usize,
@@ -85,18 +94,14 @@ impl Shot {
 /// Opens `page` in headless Chromium, asserts that the page logged nothing to the console
 /// (script errors, refused loads), and returns its screenshot (also written to `png`).
 fn screenshot(page: &Path, png: &Path, height: u32) -> Shot {
-    let profile = tempfile::tempdir().expect("tempdir");
-    let out = Command::new(chromium())
+    let (mut cmd, _profile) = headless();
+    let out = cmd
         .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
             "--hide-scrollbars",
             "--force-device-scale-factor=1",
             "--enable-logging=stderr",
             "--v=0",
         ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("--window-size=1280,{height}"))
         .arg(format!("--screenshot={}", png.display()))
         .arg(format!("file://{}", page.display()))
@@ -198,18 +203,10 @@ fn run_fixture(name: &str) -> PathBuf {
 /// Chaos Toolkit's own journal of a deviated run (`tests/ctk-fixtures/compare/after-miss.json`).
 fn chaos_toolkit_journal(dir: &Path) -> PathBuf {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("ctk-fixtures/compare/after-miss.json");
-    let journal = dir.join("ctk-journal.json");
     std::fs::create_dir_all(dir.join("counts")).expect("dir");
-    let out = Command::new(super::chaostoolkit::chaostoolkit())
-        .current_dir(dir)
-        .args([
-            "--no-version-check",
-            "--no-log-file",
-            "run",
-            "--journal-path",
-        ])
-        .arg(&journal)
-        .arg(&file)
+    let chaos = super::chaostoolkit::chaostoolkit();
+    let (mut cmd, journal) = super::chaostoolkit::ctk_run(&chaos, &file, dir);
+    let out = cmd
         .env("CHAOS_COUNT_DIR", dir.join("counts"))
         .output()
         .expect("chaos runs");
@@ -292,15 +289,9 @@ fn reports_load_in_chromium_with_their_timelines_drawn() {
     assert!(shot.bbox(PLOT).is_some(), "the first timeline is in view");
     // Printable: Chromium prints it to PDF, more than one page.
     let pdf = tmp.join("report.pdf");
-    let profile = tempfile::tempdir().expect("tempdir");
-    let out = Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-pdf-header-footer",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
+    let (mut cmd, _profile) = headless();
+    let out = cmd
+        .arg("--no-pdf-header-footer")
         .arg(format!("--print-to-pdf={}", pdf.display()))
         .arg(format!("file://{}", page.display()))
         .output()

@@ -272,8 +272,15 @@ fn mark(
             mid - h / 2.0
         );
     }
+    // The first finding's id, and its centre in the SVG's coordinates (the browser test
+    // looks for its colour there).
+    let fid = if first {
+        format!(r#" id="finding{id}" data-at="{x0:.1},{mid:.1}""#)
+    } else {
+        String::new()
+    };
     // The result's shape at the start.
-    let glyph = |out: &mut String, fid: &str| match m.result {
+    match m.result {
         Result::Met => {
             let _ = write!(
                 out,
@@ -298,15 +305,8 @@ fn mark(
             );
         }
         Result::Done => {}
-    };
-    // The first finding's id, and its centre in the SVG's coordinates (the browser test
-    // looks for its colour there).
-    let fid = if first {
-        format!(r#" id="finding{id}" data-at="{x0:.1},{mid:.1}""#)
-    } else {
-        String::new()
-    };
-    glyph(out, &fid);
+    }
+    // The first finding's label, beside it.
     if first {
         let lx = x0 + w + 12.0;
         let (tx, anchor) = if lx > PLOT_X + PLOT_W - 90.0 {
