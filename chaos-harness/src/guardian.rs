@@ -38,8 +38,7 @@ pub(crate) struct ProcessGuardian {
 pub(crate) fn for_this_process(ledger: &Path, journals: &Path) -> Option<Arc<dyn Guardian>> {
     static ONE: OnceLock<Option<Arc<ProcessGuardian>>> = OnceLock::new();
     let g = ONE.get_or_init(|| {
-        let off = chaos_runtime::env::var(chaos_runtime::env::GUARDIAN)
-            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "off" | "0" | "false"));
+        let off = chaos_runtime::env::off(chaos_runtime::env::GUARDIAN);
         (!off).then(|| {
             Arc::new(ProcessGuardian {
                 ledger: ledger.to_owned(),

@@ -10,8 +10,9 @@ use chaos_runtime::journal::{redact_for_snapshot, JournalRecorder};
 use chaos_runtime::notify::NotificationSink;
 use chaos_runtime::registry::{registered, Registration};
 use chaos_runtime::run::Runner;
+use chaos_runtime::settings::Settings;
 use chaos_runtime::{Context, Outcome};
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -38,7 +39,7 @@ pub fn journal_dir() -> PathBuf {
     if let Some(dir) = chaos_runtime::env::path(chaos_runtime::env::JOURNAL_DIR) {
         return dir;
     }
-    if let Some(dir) = HARNESS.get().and_then(|h| h.settings.journal.dir.clone()) {
+    if let Some(dir) = settings().journal.dir.clone() {
         return dir;
     }
     target_dir().join("chaos").join("journals")
@@ -50,10 +51,7 @@ pub(crate) fn ledger_dir() -> PathBuf {
     if let Some(dir) = chaos_runtime::env::path(chaos_runtime::env::LEDGER_DIR) {
         return dir;
     }
-    if let Some(dir) = HARNESS
-        .get()
-        .and_then(|h| h.settings.journal.ledger_dir.clone())
-    {
+    if let Some(dir) = settings().journal.ledger_dir.clone() {
         return dir;
     }
     journal_dir().join("ledger")
@@ -61,8 +59,7 @@ pub(crate) fn ledger_dir() -> PathBuf {
 
 /// Whether `CHAOS_LEDGER` turns the write-ahead ledger off (no crash safety).
 pub(crate) fn ledger_off() -> bool {
-    chaos_runtime::env::var(chaos_runtime::env::LEDGER)
-        .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "off" | "0" | "false"))
+    chaos_runtime::env::off(chaos_runtime::env::LEDGER)
 }
 
 /// The journal file of experiment `name` (`suite::x` → `<journal_dir>/suite__x.json`).
@@ -71,6 +68,16 @@ pub fn journal_path(name: &str) -> PathBuf {
 }
 
 static HARNESS: std::sync::OnceLock<Harness> = std::sync::OnceLock::new();
+
+/// The run's settings: the harness's, or while the trials are only listed (there is no
+/// harness then: nextest lists every test binary before it runs any), the file's.
+fn settings() -> &'static Settings {
+    static LISTING: std::sync::OnceLock<Settings> = std::sync::OnceLock::new();
+    match HARNESS.get() {
+        Some(h) => &h.settings,
+        None => LISTING.get_or_init(|| Settings::load().unwrap_or_default()),
+    }
+}
 /// The test target's name (its source file's stem), the JUnit file's `<testsuites name>`.
 static TARGET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
@@ -142,13 +149,23 @@ pub fn run_main(
         }
     }
     let verbose = args.nocapture || chaos_runtime::env::switch(chaos_runtime::env::PROGRESS);
+    // Listed as ignored when its schedule keeps it from starting now, so that nextest shows
+    // it skipped; a run checks again as the experiment starts (`gated`).
+    let listing = args.list.then(crate::gate::now).and_then(Result::ok);
+    let history = crate::run_history::path(settings());
+    let skipped_now = |spec: &Spec| {
+        let at = listing?;
+        let rules = spec.rules(settings());
+        crate::gate::at_listing(&spec.name(), &rules, history.as_deref(), at)
+    };
     let mut trials: Vec<Trial> = regs
         .into_iter()
         .map(|reg| {
-            Trial::test(reg.name(), move || {
-                run_trial(&Spec::Rust(reg), snapshot, verbose)
+            let skip = skipped_now(&Spec::Rust(reg)).is_some();
+            Trial::ignorable_test(reg.name(), move || {
+                gated(&Spec::Rust(reg), snapshot, verbose)
             })
-            .with_ignored_flag(reg.ignore.is_some())
+            .with_ignored_flag(reg.ignore.is_some() || skip)
         })
         .collect();
     for f in files {
@@ -160,12 +177,12 @@ pub fn run_main(
             );
             return ExitCode::from(2);
         }
-        let ignored = f.ignored;
+        let name = f.name.clone();
+        let spec = Spec::File(f);
+        let ignored = matches!(&spec, Spec::File(f) if f.ignored) || skipped_now(&spec).is_some();
         trials.push(
-            Trial::test(f.name.clone(), move || {
-                run_trial(&Spec::File(f), snapshot, verbose)
-            })
-            .with_ignored_flag(ignored),
+            Trial::ignorable_test(name, move || gated(&spec, snapshot, verbose))
+                .with_ignored_flag(ignored),
         );
     }
     trials.sort_by(|a, b| a.name().cmp(b.name()));
@@ -283,6 +300,17 @@ impl Spec {
         }
     }
 
+    /// The schedule it keeps to; an experiment that does not build keeps to none (its run
+    /// reports why it does not build).
+    fn rules(&self, settings: &Settings) -> crate::gate::Rules {
+        match self {
+            Spec::Rust(reg) => (reg.build)()
+                .map(|e| crate::gate::Rules::of(&e, settings))
+                .unwrap_or_default(),
+            Spec::File(_) | Spec::Command(..) => crate::gate::Rules::default_of(settings),
+        }
+    }
+
     /// The experiment, or why it cannot be built (with where it is defined).
     fn build(&self, harness: &Harness) -> Result<chaos_runtime::Experiment, String> {
         match self {
@@ -291,6 +319,44 @@ impl Spec {
             }
             Spec::File(f) => f.build(&harness.settings.variables),
             Spec::Command(f, options) => f.build_with(options),
+        }
+    }
+}
+
+/// Runs the trial unless its schedule keeps it from starting now: then it is skipped, with
+/// why, in libtest's output (`ignored, <why>`), the JUnit file and the HTML report. Under
+/// nextest, which has no skip decided while a test runs, the skip is printed and the test
+/// passes; nextest listed it as skipped unless the schedule changed between its listing and
+/// its start.
+fn gated(
+    spec: &Spec,
+    snapshot: fn(&str, &serde_json::Value),
+    verbose: bool,
+) -> Result<Completion, Failed> {
+    let harness = HARNESS.get_or_init(|| Harness::new(None));
+    let name = spec.name();
+    let rules = spec.rules(&harness.settings);
+    let decided = crate::gate::now().and_then(|at| {
+        let history = crate::run_history::path(&harness.settings);
+        crate::gate::at_start(&name, &rules, history.as_deref(), at)
+    });
+    match decided {
+        Ok(None) => run_trial(spec, snapshot, verbose).map(|()| Completion::Completed),
+        Ok(Some(why)) => {
+            crate::report::cases::record(
+                &outputs(harness),
+                crate::report::cases::Case::skipped(&name, &why),
+            );
+            if std::env::var_os("NEXTEST_RUN_ID").is_some() {
+                println!("chaos: skipped `{name}`: {why}");
+                Ok(Completion::Completed)
+            } else {
+                Ok(Completion::ignored_with(why))
+            }
+        }
+        Err(why) => {
+            record_failure(OTHER_FAILURE, 0);
+            Err(Failed::from(why))
         }
     }
 }
@@ -374,6 +440,7 @@ fn run_trial(
             start: Some(journal.start.clone()),
             problems: problems.clone(),
             snapshot: snapshot_matched,
+            skipped: None,
         },
     );
     if problems.is_empty() {

@@ -44,6 +44,7 @@
 mod chaostoolkit;
 mod cli;
 mod exclusion;
+mod gate;
 mod guardian;
 mod harness;
 mod history_cmd;
@@ -59,9 +60,9 @@ pub use setup::Setup;
 // The engine's public API, each item at one path: `chaos_harness::X` is `chaos_runtime::X`.
 pub use chaos_runtime::{
     credentials, ctk, env, event, extend, history, interrupt, journal, notify, redact, run,
-    settings, Action, Activity, ActivityKind, ActivityOptions, BoxError, Concurrency, Context,
-    Experiment, ExperimentBuilder, ExperimentError, Hypothesis, MissingVariable, Outcome, Probe,
-    RollbackStrategy, SeededRng, Status, Unchecked, DEFAULT_GROUP,
+    schedule, settings, Action, Activity, ActivityKind, ActivityOptions, BoxError, Concurrency,
+    Context, Experiment, ExperimentBuilder, ExperimentError, Hypothesis, MissingVariable, Outcome,
+    Probe, RollbackStrategy, SeededRng, Status, Unchecked, DEFAULT_GROUP,
 };
 pub use harness::{journal_dir, journal_path};
 pub use report::html;

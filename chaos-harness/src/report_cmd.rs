@@ -95,7 +95,7 @@ pub(crate) fn run(m: &ArgMatches, history: Option<PathBuf>) -> ExitCode {
         .get_one::<String>("title")
         .cloned()
         .unwrap_or_else(|| "Chaos report".into());
-    match crate::report::cases::write_html(&output, &title, &inputs, history.as_deref()) {
+    match crate::report::cases::write_html(&output, &title, &inputs, &[], history.as_deref()) {
         Ok(left_out) if left_out < files.len() => {
             eprintln!(
                 "chaos report: {} written: {} journal(s){}",

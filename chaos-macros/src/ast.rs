@@ -55,6 +55,11 @@ pub(crate) enum KeyValue {
     Parallel,
     /// `weight = 1..=10`.
     Weight(syn::LitInt),
+    /// `window = "Mon-Fri 09:00-15:00 Europe/Paris"` or `"always"` (checked by the runtime's
+    /// window parser when the harness builds the experiment).
+    Window(LitStr),
+    /// `min_interval = <duration>`.
+    MinInterval(Millis),
     /// `crate = path::to::chaos_harness`.
     Crate(syn::Path),
 }
@@ -74,6 +79,8 @@ impl KeyValue {
             KeyValue::Group(_) => kw::Key::Group,
             KeyValue::Parallel => kw::Key::Parallel,
             KeyValue::Weight(_) => kw::Key::Weight,
+            KeyValue::Window(_) => kw::Key::Window,
+            KeyValue::MinInterval(_) => kw::Key::MinInterval,
             KeyValue::Crate(_) => kw::Key::Crate,
         }
     }
@@ -197,6 +204,20 @@ impl Attrs {
     pub(crate) fn weight(&self) -> Option<&syn::LitInt> {
         self.find(|v| match v {
             KeyValue::Weight(w) => Some(w),
+            _ => None,
+        })
+    }
+
+    pub(crate) fn window(&self) -> Option<&LitStr> {
+        self.find(|v| match v {
+            KeyValue::Window(w) => Some(w),
+            _ => None,
+        })
+    }
+
+    pub(crate) fn min_interval(&self) -> Option<Millis> {
+        self.find(|v| match v {
+            KeyValue::MinInterval(m) => Some(*m),
             _ => None,
         })
     }

@@ -148,6 +148,13 @@ fn keys(attrs: &Attrs) -> TokenStream {
     if attrs.parallel().is_some() {
         calls.extend(quote!(.parallel()));
     }
+    if let Some(w) = attrs.window() {
+        calls.extend(quote!(.window(#w)));
+    }
+    if let Some(m) = attrs.min_interval() {
+        let d = duration(&m);
+        calls.extend(quote!(.min_interval(#d)));
+    }
     if let Some(w) = attrs.weight() {
         let w = w.base10_digits().parse::<u8>().unwrap_or(1);
         calls.extend(quote!(.weight(#w)));

@@ -144,6 +144,10 @@ table! {
         Group = "group",
         Parallel = "parallel",
         Weight = "weight",
+        /// When it may run: a window text, or `"always"`.
+        Window = "window",
+        /// The least time between two starts.
+        MinInterval = "min_interval",
         /// The path of the `chaos_harness` crate, for a renamed or re-exported dependency.
         Crate = "crate",
     }
@@ -238,7 +242,9 @@ mod tests {
             "`every = <duration>` or `fail_fast`"
         );
         assert!(Key::expected().starts_with("one of `title`, `description`,"));
-        assert!(Key::expected().ends_with("`parallel`, `weight`, `crate`"));
+        assert!(
+            Key::expected().ends_with("`parallel`, `weight`, `window`, `min_interval`, `crate`")
+        );
         assert_eq!(Block::SteadyState.form(), "steady_state!");
         assert_eq!(Outcome::BaselineNotMet.variant(), "BaselineNotMet");
     }

@@ -26,6 +26,8 @@ const RULES: &[Rule] = &[
     hypothesis_arguments,
     group_name,
     group_or_parallel,
+    window_text,
+    min_interval_positive,
     // The body.
     steady_state_or_method,
     unique_blocks,
@@ -185,6 +187,28 @@ fn group_or_parallel(cx: &Ctxt, exp: &Experiment) {
                 ),
             );
         }
+    }
+}
+
+/// The window's text is parsed by the runtime (it needs the time zone database); what the
+/// macro can see is an empty one.
+fn window_text(cx: &Ctxt, exp: &Experiment) {
+    if let Some(w) = exp.attrs.window() {
+        if w.value().trim().is_empty() {
+            cx.error(
+                w.span(),
+                "the run window is empty: write days, hours and a time zone, as `window = \"Mon-Fri 09:00-15:00 Europe/Paris\"`, or `window = \"always\"`",
+            );
+        }
+    }
+}
+
+fn min_interval_positive(cx: &Ctxt, exp: &Experiment) {
+    if let Some(m) = exp.attrs.min_interval().filter(|m| m.ms == 0) {
+        cx.error(
+            m.span,
+            "the minimum interval between runs must be greater than zero, as `min_interval = 1h`",
+        );
     }
 }
 

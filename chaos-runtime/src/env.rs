@@ -45,6 +45,16 @@ pub const CTK_UNKNOWN_KEYS: &str = "CHAOS_CTK_UNKNOWN_KEYS";
 pub const PROGRESS: &str = "CHAOS_PROGRESS";
 /// The level of the harness's log on stderr.
 pub const LOG: &str = "CHAOS_LOG";
+/// `off` (or `0`, `false`): experiments run outside their run windows (a deliberate run);
+/// by default an experiment outside its window is skipped with the reason and the next
+/// opening.
+pub const WINDOWS: &str = "CHAOS_WINDOWS";
+/// `off` (or `0`, `false`): experiments run however recently they last ran (a deliberate run);
+/// by default `min_interval` skips an experiment the history shows started too recently.
+pub const INTERVALS: &str = "CHAOS_INTERVALS";
+/// The instant windows and intervals are checked at, RFC 3339 (`2026-12-07T10:00:00+01:00`):
+/// to rehearse what a schedule would run then. Default: now.
+pub const NOW: &str = "CHAOS_NOW";
 /// Where the exclusion groups' lock files live.
 pub const LOCK_DIR: &str = "CHAOS_LOCK_DIR";
 
@@ -67,6 +77,16 @@ pub fn path(name: &str) -> Option<std::path::PathBuf> {
 /// Whether [`DRY_RUN`] is on: `1` or `true` (any case).
 pub fn dry_run() -> bool {
     var(DRY_RUN).is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+/// Whether a switch such as [`LEDGER`] or [`WINDOWS`] is turned off: `off`, `0` or `false`
+/// (any case).
+///
+/// ```
+/// assert!(!chaos_runtime::env::off("CHAOS_DOC_SURELY_UNSET"));
+/// ```
+pub fn off(name: &str) -> bool {
+    var(name).is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "off" | "0" | "false"))
 }
 
 /// Whether a switch such as [`PROGRESS`] is on: set, not empty and not `0`.

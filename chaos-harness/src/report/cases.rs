@@ -35,6 +35,10 @@ pub(crate) struct Case {
     /// Whether the journal matched its snapshot (`None`: not snapshotted).
     #[serde(default)]
     pub snapshot: Option<bool>,
+    /// Why it did not run, when the harness skipped it (outside its window, too soon after
+    /// its last run); `None` for an ignored experiment, or one that ran.
+    #[serde(default)]
+    pub skipped: Option<String>,
 }
 
 impl Case {
@@ -50,6 +54,15 @@ impl Case {
             start: None,
             problems: Vec::new(),
             snapshot: None,
+            skipped: None,
+        }
+    }
+
+    /// An experiment the harness skipped, with why.
+    pub(crate) fn skipped(name: &str, why: &str) -> Case {
+        Case {
+            skipped: Some(why.to_owned()),
+            ..Case::not_run(name)
         }
     }
 }
@@ -184,19 +197,25 @@ fn write_all(out: &Outputs, cases: &[Case]) {
             .filter_map(|c| c.journal.clone().map(|j| (j, c.snapshot)))
             .collect();
         let title = format!("Chaos run of {}", out.target);
-        if let Err(e) = write_html(file, &title, &inputs, out.history.as_deref()) {
+        let skipped: Vec<(String, String)> = cases
+            .iter()
+            .filter_map(|c| c.skipped.clone().map(|why| (c.name.clone(), why)))
+            .collect();
+        if let Err(e) = write_html(file, &title, &inputs, &skipped, out.history.as_deref()) {
             eprintln!("chaos: HTML report {}: {e}", file.display());
         }
     }
 }
 
-/// Writes the HTML report of the journals `inputs` (each with its snapshot state) to `file`,
-/// with each experiment's last outcomes from `history` when it exists; returns the journals
-/// left out (not journals, or unreadable), each reported on stderr.
+/// Writes the HTML report of the journals `inputs` (each with its snapshot state) and of the
+/// experiments `skipped` (with why) to `file`, with each experiment's last outcomes from
+/// `history` when it exists; returns the journals left out (not journals, or unreadable), each
+/// reported on stderr.
 pub(crate) fn write_html(
     file: &Path,
     title: &str,
     inputs: &[(PathBuf, Option<bool>)],
+    skipped: &[(String, String)],
     history: Option<&Path>,
 ) -> io::Result<usize> {
     let store = history
@@ -215,6 +234,9 @@ pub(crate) fn write_html(
         .unwrap_or_else(|| PathBuf::from("."));
     let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
     let mut report = Report::new(title).written_to(&dir);
+    for (name, why) in skipped {
+        report = report.skipped(name, why);
+    }
     let mut left_out = 0;
     for (path, snapshot) in inputs {
         match read_journal(path) {

@@ -140,7 +140,10 @@ fn suite(w: &mut Writer<Vec<u8>>, target: &str, case: &Case) -> io::Result<()> {
             Status::Skipped => {
                 tc.write_inner_content(|w| {
                     w.create_element("skipped")
-                        .with_attribute(("message", "ignored"))
+                        .with_attribute((
+                            "message",
+                            xml_text(case.skipped.as_deref().unwrap_or("ignored")).as_str(),
+                        ))
                         .write_empty()?;
                     Ok(())
                 })?;

@@ -145,6 +145,19 @@ fn key(input: ParseStream) -> syn::Result<Key> {
                 _ => return Err(bad(w.span())),
             }
         }
+        kw::Key::Window => {
+            eq(input, key, span)?;
+            KeyValue::Window(input.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "the run window is a string: `window = \"Mon-Fri 09:00-15:00 Europe/Paris\"`, or `window = \"always\"`",
+                )
+            })?)
+        }
+        kw::Key::MinInterval => {
+            eq(input, key, span)?;
+            KeyValue::MinInterval(duration::parse(input)?)
+        }
         kw::Key::Crate => {
             eq(input, key, span)?;
             KeyValue::Crate(input.call(syn::Path::parse_mod_style).map_err(|e| {

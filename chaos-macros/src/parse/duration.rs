@@ -1,4 +1,4 @@
-//! Duration literals: `500ms`, `5s`, `1.5s`, `2m`, `1h`.
+//! Duration literals: `500ms`, `5s`, `1.5s`, `2m`, `1h`, `1d`.
 
 use crate::ast::Millis;
 use syn::parse::ParseStream;
@@ -41,6 +41,7 @@ pub(crate) fn from_lit(lit: &Lit) -> syn::Result<Millis> {
         "s" => 1_000.0,
         "m" => 60_000.0,
         "h" => 3_600_000.0,
+        "d" => 86_400_000.0,
         "" => {
             return Err(syn::Error::new(
                 span,
@@ -93,6 +94,7 @@ mod tests {
         assert_eq!(ms("1.5s"), Ok(1_500));
         assert_eq!(ms("2m"), Ok(120_000));
         assert_eq!(ms("1h"), Ok(3_600_000));
+        assert_eq!(ms("1d"), Ok(86_400_000));
         assert!(ms("5").unwrap_err().contains("missing unit"));
         assert!(ms("5x").unwrap_err().contains("unknown unit `x`"));
         assert!(ms("\"5s\"").unwrap_err().contains("malformed duration"));

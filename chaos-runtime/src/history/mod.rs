@@ -2,7 +2,8 @@
 //! seed, findings, git revision, journal, probe counts, time to recover, weight) in an SQLite
 //! file ([`Store`]), safe when many harness processes append at once (nextest), and what it
 //! says per experiment ([`summarize`]): the last outcomes, pass rate, flakiness, time to
-//! recover and Litmus's resilience score ([`score`]).
+//! recover and Litmus's resilience score ([`score`]); and the starts that minimum intervals
+//! are checked against ([`Store::claim`]).
 //!
 //! ```
 //! use chaos_runtime::history::{Run, Store};
@@ -20,10 +21,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod claim;
 mod row;
 mod stats;
 mod store;
 
+pub use claim::Claim;
 pub use row::Run;
 pub use stats::{score, summarize, Summary};
 pub use store::{HistoryError, Store};

@@ -9,8 +9,9 @@ use std::time::Duration;
 /// How long a write waits for another process's write before it gives up.
 const BUSY: Duration = Duration::from_secs(10);
 
-/// The store's schema version (`PRAGMA user_version`).
-const VERSION: i64 = 1;
+/// The store's schema version (`PRAGMA user_version`): 1 the runs, 2 the starts claimed for
+/// minimum intervals.
+const VERSION: i64 = 2;
 
 /// A history file that cannot be opened, read or written, with its path.
 #[derive(Debug, thiserror::Error)]
@@ -26,8 +27,8 @@ pub struct HistoryError {
 /// An open history file.
 #[derive(Debug)]
 pub struct Store {
-    path: PathBuf,
-    conn: Connection,
+    pub(super) path: PathBuf,
+    pub(super) conn: Connection,
 }
 
 impl Store {
@@ -53,7 +54,7 @@ impl Store {
         let version: i64 = tx
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(err)?;
-        if version == 0 {
+        if version < 1 {
             tx.execute_batch(
                 "CREATE TABLE IF NOT EXISTS runs (
                      id INTEGER PRIMARY KEY,
@@ -74,6 +75,19 @@ impl Store {
                  CREATE INDEX IF NOT EXISTS runs_by_experiment ON runs (experiment, start);",
             )
             .map_err(err)?;
+        }
+        if version < 2 {
+            tx.execute_batch(
+                "CREATE TABLE IF NOT EXISTS starts (
+                     experiment TEXT NOT NULL,
+                     start TEXT NOT NULL,
+                     pid INTEGER NOT NULL
+                 );
+                 CREATE INDEX IF NOT EXISTS starts_by_experiment ON starts (experiment, start);",
+            )
+            .map_err(err)?;
+        }
+        if version < VERSION {
             tx.pragma_update(None, "user_version", VERSION)
                 .map_err(err)?;
         }
@@ -89,7 +103,7 @@ impl Store {
         &self.path
     }
 
-    fn err(&self, source: rusqlite::Error) -> HistoryError {
+    pub(super) fn err(&self, source: rusqlite::Error) -> HistoryError {
         HistoryError {
             path: self.path.clone(),
             source,

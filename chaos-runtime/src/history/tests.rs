@@ -137,3 +137,47 @@ fn the_last_outcomes_of_one_experiment_oldest_first() {
     assert_eq!(recent[2].1, "2026-12-04T10:00:00Z");
     assert!(store.recent("nobody", 3).expect("recent").is_empty());
 }
+
+/// Sixteen connections claiming the same start at once: one is granted, the others see its
+/// start; a run in the history counts as a start too.
+#[test]
+fn one_claim_per_interval_across_connections() {
+    use super::Claim;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.sqlite");
+    Store::open(&path).unwrap();
+    let now: jiff::Timestamp = "2026-12-07T09:00:00Z".parse().unwrap();
+    let hour = Duration::from_secs(3600);
+    let claims: Vec<Claim> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                let path = &path;
+                s.spawn(move || Store::open(path).unwrap().claim("x", hour, now).unwrap())
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let granted = claims.iter().filter(|c| **c == Claim::Granted).count();
+    assert_eq!(granted, 1, "{claims:?}");
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.last_start("x").unwrap(), Some(now));
+    // An hour later the interval is over.
+    let later = now
+        .checked_add(jiff::SignedDuration::from_hours(1))
+        .unwrap();
+    assert_eq!(store.claim("x", hour, later).unwrap(), Claim::Granted);
+    // A run recorded in the history (no claim of its own) counts.
+    let journal = serde_json::json!({
+        "name": "y", "outcome": "passed", "start": "2026-12-07T10:30:00+01:00",
+        "steady_states": {}, "run": [], "rollbacks": [], "experiment": {}
+    });
+    store
+        .append(&Run::from_journal(&journal, None, None))
+        .unwrap();
+    let Claim::TooSoon { last, next } = store.claim("y", hour, later).unwrap() else {
+        panic!("the run at 09:30Z is within the hour")
+    };
+    assert_eq!(last.to_string(), "2026-12-07T09:30:00Z");
+    assert_eq!(next.to_string(), "2026-12-07T10:30:00Z");
+}

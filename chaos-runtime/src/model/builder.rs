@@ -4,6 +4,7 @@ use super::{
     Activity, ActivityKind, Concurrency, Experiment, ExperimentError, Hypothesis, RollbackStrategy,
     Unchecked,
 };
+use crate::schedule::RunWindow;
 use std::time::Duration;
 
 /// Builds an [`Experiment`]; see [`Experiment::builder`].
@@ -12,6 +13,7 @@ pub struct ExperimentBuilder {
     pub(super) exp: Experiment,
     pub(super) group: Option<String>,
     pub(super) parallel: bool,
+    pub(super) window: Option<String>,
 }
 
 impl Experiment {
@@ -44,6 +46,8 @@ impl Experiment {
                 timeout: None,
                 weight: None,
                 concurrency: Concurrency::default(),
+                window: RunWindow::Default,
+                min_interval: None,
                 steady_state: Vec::new(),
                 method: Vec::new(),
                 rollbacks: Vec::new(),
@@ -51,6 +55,7 @@ impl Experiment {
             },
             group: None,
             parallel: false,
+            window: None,
         }
     }
 }
@@ -146,6 +151,49 @@ impl ExperimentBuilder {
         self.parallel = true;
         self
     }
+    /// Keeps the experiment to a run window: a [`Window`](crate::schedule::Window) text such
+    /// as `"Mon-Fri 09:00-15:00 Europe/Paris"`, or `"always"` to run at any time whatever the
+    /// settings' `[schedule] window` says. Outside it the harness skips the experiment, with
+    /// the reason and the next opening. A text that does not parse fails
+    /// [`build`](Self::build).
+    ///
+    /// ```
+    /// use chaos_runtime::{Action, Experiment};
+    /// let exp = Experiment::builder("suite::office_hours")
+    ///     .window("Mon-Fri 09:00-15:00 Europe/Paris")
+    ///     .method(Action::new("poke", |_cx| async { Ok(()) }))
+    ///     .build()?;
+    /// assert_eq!(exp.window().text().as_deref(), Some("Mon-Fri 09:00-15:00 Europe/Paris"));
+    /// let err = Experiment::builder("suite::typo")
+    ///     .window("Mon-Fri 09:00-15:00 Europe/Pariss")
+    ///     .method(Action::new("poke", |_cx| async { Ok(()) }))
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("`Europe/Pariss` is not an IANA time zone"));
+    /// # Ok::<(), chaos_runtime::ExperimentError>(())
+    /// ```
+    pub fn window(mut self, text: impl Into<String>) -> Self {
+        self.window = Some(text.into());
+        self
+    }
+    /// Skips the experiment when the run history shows a start of it less than `interval`
+    /// ago (the check and the record of this start are one transaction, so that processes
+    /// started at once run it at most once). Zero fails [`build`](Self::build).
+    ///
+    /// ```
+    /// use chaos_runtime::{Action, Experiment};
+    /// use std::time::Duration;
+    /// let exp = Experiment::builder("suite::daily")
+    ///     .min_interval(Duration::from_secs(24 * 3600))
+    ///     .method(Action::new("poke", |_cx| async { Ok(()) }))
+    ///     .build()?;
+    /// assert_eq!(exp.min_interval(), Some(Duration::from_secs(86_400)));
+    /// # Ok::<(), chaos_runtime::ExperimentError>(())
+    /// ```
+    pub fn min_interval(mut self, interval: Duration) -> Self {
+        self.exp.min_interval = Some(interval);
+        self
+    }
     /// Adds a steady-state probe (it needs a tolerance).
     pub fn steady_state(mut self, probe: impl Into<Activity>) -> Self {
         self.exp.steady_state.push(probe.into());
@@ -165,12 +213,21 @@ impl ExperimentBuilder {
     /// Checks the experiment and returns it.
     pub fn build(self) -> Result<Experiment, ExperimentError> {
         let mut e = self.exp;
+        if let Some(text) = &self.window {
+            e.window = text.parse().map_err(|source| ExperimentError::Window {
+                experiment: e.name.clone(),
+                source,
+            })?;
+        }
         let err_name = || e.name.clone();
         if e.steady_state.is_empty() && e.method.is_empty() {
             return Err(ExperimentError::Empty(err_name()));
         }
         if let Some(w) = e.weight.filter(|w| !(1..=10).contains(w)) {
             return Err(ExperimentError::Weight(err_name(), w));
+        }
+        if e.min_interval.is_some_and(|i| i.is_zero()) {
+            return Err(ExperimentError::ZeroInterval(err_name()));
         }
         if let Some((every, _)) = e.hypothesis.during() {
             if every.is_zero() {

@@ -1,6 +1,7 @@
 //! [`Experiment`]: a built experiment, and the rules a hand-built one can break.
 
 use super::{Activity, Concurrency, Hypothesis, RollbackStrategy};
+use crate::schedule::RunWindow;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -58,6 +59,17 @@ pub enum ExperimentError {
         /// The group as given.
         group: String,
     },
+    /// A run window that does not parse.
+    #[error("experiment `{experiment}`: {source}")]
+    Window {
+        /// The experiment.
+        experiment: String,
+        /// What is wrong with the window.
+        source: crate::schedule::WindowError,
+    },
+    /// A minimum interval of zero.
+    #[error("experiment `{0}`: the minimum interval between runs must be greater than zero")]
+    ZeroInterval(String),
     /// Both an exclusion group and `parallel`, which exclude each other.
     #[error("experiment `{experiment}` is both in exclusion group `{group}` and parallel: keep one (a parallel experiment runs alongside any other)")]
     GroupAndParallel {
@@ -99,6 +111,8 @@ pub struct Experiment {
     pub(crate) timeout: Option<Duration>,
     pub(crate) weight: Option<u8>,
     pub(crate) concurrency: Concurrency,
+    pub(crate) window: RunWindow,
+    pub(crate) min_interval: Option<Duration>,
     pub(crate) steady_state: Vec<Activity>,
     pub(crate) method: Vec<Activity>,
     pub(crate) rollbacks: Vec<Activity>,
@@ -120,6 +134,8 @@ impl Experiment {
             timeout: None,
             weight: None,
             concurrency: Concurrency::default(),
+            window: RunWindow::Default,
+            min_interval: None,
             steady_state: Vec::new(),
             method: Vec::new(),
             rollbacks: Vec::new(),
@@ -158,6 +174,15 @@ impl Experiment {
     /// Which experiments it may run alongside: its exclusion group, or parallel.
     pub fn concurrency(&self) -> &Concurrency {
         &self.concurrency
+    }
+    /// The run window it keeps to (see [`RunWindow`]).
+    pub fn window(&self) -> &RunWindow {
+        &self.window
+    }
+    /// The least time between two starts of it (`min_interval = ...`), checked against the
+    /// run history.
+    pub fn min_interval(&self) -> Option<Duration> {
+        self.min_interval
     }
     /// The steady-state probes.
     pub fn steady_state(&self) -> &[Activity] {
@@ -210,6 +235,12 @@ impl Experiment {
         });
         if let Some(w) = self.weight {
             exp["runtime"]["weight"] = json!(w);
+        }
+        if let Some(w) = self.window.text() {
+            exp["runtime"]["window"] = json!(w);
+        }
+        if let Some(i) = self.min_interval {
+            exp["runtime"]["min_interval"] = json!(i.as_secs_f64());
         }
         exp
     }

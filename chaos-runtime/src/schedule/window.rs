@@ -249,14 +249,14 @@ impl Window {
                 }
             }
         }
-        let why = if self.holidays.contains(&today) {
-            format!("{today} is a holiday")
-        } else if !self.days[weekday_index(today.weekday())] {
+        let why = if !self.days[weekday_index(today.weekday())] {
             format!(
                 "{} is not a run day ({})",
                 weekday_name(today.weekday()),
                 self.text.split_whitespace().next().unwrap_or_default()
             )
+        } else if self.holidays.contains(&today) {
+            format!("{today} is a holiday")
         } else {
             let hours = self.text.split_whitespace().nth(1).unwrap_or_default();
             match self.opening(today) {

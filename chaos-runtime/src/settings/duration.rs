@@ -1,4 +1,5 @@
-//! Durations in settings: `500ms`, `5s`, `1.5s`, `2m`, `1h`, `2m30s`, or a number of seconds.
+//! Durations in settings: `500ms`, `5s`, `1.5s`, `2m`, `1h`, `1d`, `2m30s`, or a number of
+//! seconds.
 
 use std::time::Duration;
 
@@ -6,7 +7,7 @@ use std::time::Duration;
 pub(crate) const DURATION_HELP: &str =
     "expected a duration such as \"500ms\", \"5s\", \"1.5s\", \"2m\" or \"1h\", or a number of seconds";
 
-/// Parses `500ms`, `5s`, `1.5s`, `2m`, `1h`, `2m30s`, or a bare number of seconds.
+/// Parses `500ms`, `5s`, `1.5s`, `2m`, `1h`, `1d`, `2m30s`, or a bare number of seconds.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let malformed = || format!("malformed duration {text:?}: {DURATION_HELP}");
     let s = text.trim();
@@ -32,6 +33,7 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
             "s" => 1.0,
             "m" => 60.0,
             "h" => 3600.0,
+            "d" => 86_400.0,
             _ => return Err(malformed()),
         };
         total += value * secs;
@@ -59,6 +61,7 @@ mod tests {
         assert_eq!(ok("2m"), Duration::from_secs(120));
         assert_eq!(ok("1h"), Duration::from_secs(3600));
         assert_eq!(ok("2m30s"), Duration::from_secs(150));
+        assert_eq!(ok("1d12h"), Duration::from_secs(129_600));
         assert_eq!(ok("0.1s"), Duration::from_millis(100));
         assert_eq!(ok("3"), Duration::from_secs(3));
         for bad in ["", "5x", "s", "-1s", "1.2.3s", "5 s", "inf", "NaN", "-3"] {

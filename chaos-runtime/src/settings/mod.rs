@@ -56,6 +56,7 @@ mod journal;
 mod notifications;
 mod parse;
 mod report;
+mod schedule;
 mod secrets;
 mod toml;
 mod yaml;
@@ -69,6 +70,7 @@ pub use notifications::{
     DEFAULT_CHANNEL_TIMEOUT, DEFAULT_RETRIES,
 };
 pub use report::ReportSettings;
+pub use schedule::ScheduleSettings;
 pub use secrets::SettingValue;
 
 use crate::redact::Secret;
@@ -82,6 +84,7 @@ const SECTIONS: &[&str] = &[
     "secrets",
     "journal",
     "report",
+    "schedule",
     "notifications",
     "credentials",
     "targets",
@@ -110,6 +113,8 @@ pub struct Settings {
     pub journal: JournalSettings,
     /// `[report]`.
     pub report: ReportSettings,
+    /// `[schedule]`.
+    pub schedule: ScheduleSettings,
     /// `[[notifications]]`, in file order.
     pub notifications: Vec<ChannelSettings>,
     /// `[credentials.NAME]`.
@@ -172,6 +177,9 @@ impl Parser<'_> {
         }
         if let Some(e) = section("report") {
             settings.report = self.report(&e.node)?;
+        }
+        if let Some(e) = section("schedule") {
+            settings.schedule = self.schedule(&e.node)?;
         }
         if let Some(e) = section("notifications") {
             settings.notifications = self.notifications(&e.node)?;

@@ -18,5 +18,6 @@ mod notify;
 mod notify_tls;
 mod outcomes;
 mod report;
+mod schedule;
 mod settings_secrets;
 mod toxiproxy_client;

@@ -95,6 +95,7 @@ pub struct Report {
     dir: Option<PathBuf>,
     entries: Vec<Entry>,
     left_out: Vec<(PathBuf, String)>,
+    skipped: Vec<(String, String)>,
 }
 
 impl Report {
@@ -105,6 +106,7 @@ impl Report {
             dir: None,
             entries: Vec::new(),
             left_out: Vec::new(),
+            skipped: Vec::new(),
         }
     }
 
@@ -123,6 +125,21 @@ impl Report {
     /// Notes a file that is not in the report, and why (a journal that is not one).
     pub fn left_out(mut self, path: impl Into<PathBuf>, why: &str) -> Report {
         self.left_out.push((path.into(), why.to_owned()));
+        self
+    }
+
+    /// Notes an experiment the harness skipped, and why (outside its run window, too soon
+    /// after its last run).
+    ///
+    /// ```
+    /// use chaos_harness::html::Report;
+    /// let page = Report::new("a Saturday")
+    ///     .skipped("shop::latency", "outside its run window (Mon-Fri 09:00-15:00 UTC): Saturday is not a run day (Mon-Fri)")
+    ///     .render();
+    /// assert!(page.contains("shop::latency") && page.contains("Saturday is not a run day"));
+    /// ```
+    pub fn skipped(mut self, experiment: &str, why: &str) -> Report {
+        self.skipped.push((experiment.to_owned(), why.to_owned()));
         self
     }
 

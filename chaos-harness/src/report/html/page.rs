@@ -67,6 +67,7 @@ svg .tick{font-size:10px;fill:#424a53;text-anchor:middle}
 svg .stop{font-size:11px;fill:#1f2328;font-weight:bold}
 svg .first{font-size:11px;fill:#1f2328;font-weight:bold}
 .left-out{border:1px solid #9a6700;background:#fff8c5;padding:6px 10px}
+.not-run{border:1px solid #8c959f;background:#f6f8fa;padding:6px 10px;margin-top:6px}
 table.activities td{font-size:12px}
 @media print{body{max-width:none;padding:0}section.experiment{break-inside:avoid-page}figure{overflow:visible}a{color:inherit;text-decoration:none}}
 "#;
@@ -165,7 +166,7 @@ pub(super) fn render(report: &Report) -> String {
     }
     let _ = write!(
         out,
-        "<p>{} experiment run{}{}{}.</p></header>",
+        "<p>{} experiment run{}{}{}{}.</p></header>",
         stories.len(),
         if stories.len() == 1 { "" } else { "s" },
         if counts.is_empty() { "" } else { ": " },
@@ -173,8 +174,21 @@ pub(super) fn render(report: &Report) -> String {
             .iter()
             .map(|(o, n)| format!("{n} {}", esc(o)))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        match report.skipped.len() {
+            0 => String::new(),
+            n => format!("; {n} skipped"),
+        }
     );
+    if !report.skipped.is_empty() {
+        out.push_str(
+            r#"<div class="not-run" id="skipped"><strong>⊘ Skipped by the schedule:</strong><ul>"#,
+        );
+        for (name, why) in &report.skipped {
+            let _ = write!(out, r#"<li><code>{}</code>: {}</li>"#, esc(name), esc(why));
+        }
+        out.push_str("</ul></div>");
+    }
     if !report.left_out.is_empty() {
         out.push_str(r#"<div class="left-out"><strong>⚠ Left out of this report:</strong><ul>"#);
         for (path, why) in &report.left_out {

@@ -12,6 +12,7 @@ fn case(name: &str, outcome: Option<Outcome>, expected: Outcome, problems: &[&st
         start: Some("2026-12-05T12:00:00Z".into()),
         problems: problems.iter().map(|p| (*p).to_owned()).collect(),
         snapshot: None,
+        skipped: None,
     }
 }
 
@@ -58,9 +59,15 @@ fn the_file_names_cases_by_module_and_function_and_carries_the_verdict() {
         ),
         case("top", Some(Outcome::Error), Outcome::Passed, &["no variable `X`"]),
         case("suite::later", None, Outcome::Passed, &[]),
+        Case {
+            skipped: Some("outside its run window (Mon-Fri 09:00-15:00 UTC): Saturday is not a run day (Mon-Fri)".into()),
+            seconds: 0.0,
+            ..case("suite::weekdays", None, Outcome::Passed, &[])
+        },
     ];
     let xml = String::from_utf8(render("experiments", &cases)).expect("utf-8");
-    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"experiments\" tests=\"4\" failures=\"1\" errors=\"1\" time=\"4.938\">"), "{xml}");
+    assert!(xml.contains("<skipped message=\"outside its run window (Mon-Fri 09:00-15:00 UTC): Saturday is not a run day (Mon-Fri)\"/>"), "{xml}");
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"experiments\" tests=\"5\" failures=\"1\" errors=\"1\" time=\"4.938\">"), "{xml}");
     assert!(
         xml.contains("<testcase name=\"missed\" classname=\"suite::deep\" time=\"1.235\">"),
         "{xml}"

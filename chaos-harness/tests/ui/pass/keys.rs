@@ -12,6 +12,8 @@ use chaos_harness::prelude::*;
     snapshot,
     expect = deviated,
     weight = 10,
+    window = "Mon-Fri 09:00-15:00 Europe/Paris",
+    min_interval = 1d,
 )]
 async fn all_keys(cx: &Context) {
     steady_state! {
@@ -113,6 +115,20 @@ async fn expect_passed(cx: &Context) {
     }
 }
 
+#[experiment(window = "always", min_interval = 90m)]
+async fn always_with_an_interval(cx: &Context) {
+    method! {
+        action "poke" { 1 };
+    }
+}
+
+#[experiment(window = "Mon-Fri 09:00-15:00 Europe/Pariss")]
+async fn window_with_a_typo(cx: &Context) {
+    method! {
+        action "poke" { 1 };
+    }
+}
+
 fn main() {
     for build in [
         all_keys as fn() -> _,
@@ -128,10 +144,20 @@ fn main() {
         expect_passed,
         in_a_group,
         parallel,
+        always_with_an_interval,
     ] {
         build().expect("the experiment builds");
     }
     assert_eq!(in_a_group().unwrap().concurrency().group(), Some("ec2-account_1"));
     assert_eq!(parallel().unwrap().concurrency().group(), None);
     assert_eq!(no_keys().unwrap().concurrency().group(), Some("default"));
+    let all = all_keys().unwrap();
+    assert_eq!(all.window().text().as_deref(), Some("Mon-Fri 09:00-15:00 Europe/Paris"));
+    assert_eq!(all.min_interval(), Some(std::time::Duration::from_secs(86_400)));
+    let always = always_with_an_interval().unwrap();
+    assert_eq!(always.window(), &chaos_harness::schedule::RunWindow::Always);
+    assert_eq!(always.min_interval(), Some(std::time::Duration::from_secs(5_400)));
+    // The time zone database is the runtime's: a misspelled zone fails the build, named.
+    let err = window_with_a_typo().unwrap_err().to_string();
+    assert!(err.contains("`Europe/Pariss` is not an IANA time zone"), "{err}");
 }

@@ -84,7 +84,7 @@ fn unknown_section_and_keys() {
         "[variables]\na = \"1\"\n\n[notification]\ntype = \"http\"\n",
         4,
         "notification",
-        "unknown section; valid sections: variables, secrets, journal, report, notifications, credentials, targets",
+        "unknown section; valid sections: variables, secrets, journal, report, schedule, notifications, credentials, targets",
     );
     expect_error(
         "chaos.toml",

@@ -1,0 +1,261 @@
+//! Experiments on a schedule, as a user runs them: outside its window an experiment is
+//! skipped with the reason and the next opening (in libtest's output, the JUnit file and the
+//! HTML report, and as ignored in the list nextest reads); `CHAOS_WINDOWS=off` runs it; of
+//! sixteen processes started at once, one runs an experiment with a minimum interval.
+
+use chaos_tests::{command, result, RunResult};
+use std::path::Path;
+
+const EXE: &str = env!("CARGO_BIN_EXE_schedule-fixtures");
+
+/// Saturday 5 December 2026, 10:00 UTC (11:00 in Paris).
+const SATURDAY: &str = "2026-12-05T10:00:00Z";
+/// Monday 7 December 2026, 09:30 in Paris.
+const MONDAY: &str = "2026-12-07T09:30:00+01:00";
+
+fn settings(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("chaos.toml");
+    std::fs::write(
+        &path,
+        "[schedule]\nwindow = \"daily 08:00-18:00 UTC\"\nholidays = [\"2026-12-05\", \"2026-12-25\"]\n\n[report]\njunit = \"junit.xml\"\n",
+    )
+    .expect("settings written");
+    path
+}
+
+/// libtest's line for experiment `name`, its padding taken out.
+fn line(r: &RunResult, name: &str) -> String {
+    let prefix = format!("test schedule_fixtures::{name} ");
+    r.stdout
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .map(|l| format!("{prefix}{}", l[prefix.len()..].trim_start()))
+        .unwrap_or_else(|| panic!("no line for {name}: {}", r.all_output()))
+}
+
+fn run(dir: &Path, now: &str, args: &[&str], env: &[(&str, &str)]) -> RunResult {
+    let (mut cmd, j, c) = command(EXE, dir);
+    cmd.env("CHAOS_SETTINGS", settings(dir))
+        .env("CHAOS_NOW", now)
+        .env("CHAOS_HISTORY", dir.join("history.sqlite"))
+        .env_remove("NEXTEST_RUN_ID")
+        .args(["--test-threads", "1"])
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    result(cmd.output().expect("the harness runs"), j, c)
+}
+
+#[test]
+fn outside_its_window_an_experiment_is_skipped_with_the_reason_and_the_next_opening() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let r = run(tmp.path(), SATURDAY, &[], &[]);
+    assert_eq!(r.code, Some(0), "{}", r.all_output());
+    let weekdays = "test schedule_fixtures::weekdays ... ignored (outside its run window (Mon-Fri 09:00-15:00 Europe/Paris): Saturday is not a run day (Mon-Fri); next opening Mon 2026-12-07 09:00 Europe/Paris (08:00 UTC) (CHAOS_WINDOWS=off runs it anyway))";
+    assert_eq!(line(&r, "weekdays"), weekdays);
+    // The settings' window, closed on the settings' holidays.
+    let holiday = "test schedule_fixtures::settings_window ... ignored (outside its run window (daily 08:00-18:00 UTC): 2026-12-05 is a holiday; next opening Sun 2026-12-06 08:00 UTC (CHAOS_WINDOWS=off runs it anyway))";
+    assert_eq!(line(&r, "settings_window"), holiday);
+    assert_eq!(
+        line(&r, "any_time"),
+        "test schedule_fixtures::any_time ... ok"
+    );
+    assert!(
+        r.stdout.contains("2 passed; 0 failed; 2 ignored"),
+        "{}",
+        r.all_output()
+    );
+    assert_eq!(r.count("weekdays"), 0);
+    assert_eq!(r.count("settings_window"), 0);
+    assert_eq!(r.count("any_time"), 1);
+    assert!(!r
+        .journal_dir
+        .join("schedule_fixtures__weekdays.json")
+        .exists());
+    // The JUnit file and the HTML report say why.
+    let junit = std::fs::read_to_string(tmp.path().join("junit.xml")).expect("junit.xml");
+    assert!(
+        junit.contains("<testcase name=\"weekdays\" classname=\"schedule_fixtures\" time=\"0.000\">\n      <skipped message=\"outside its run window (Mon-Fri 09:00-15:00 Europe/Paris): Saturday is not a run day (Mon-Fri); next opening Mon 2026-12-07 09:00 Europe/Paris (08:00 UTC) (CHAOS_WINDOWS=off runs it anyway)\"/>"),
+        "{junit}"
+    );
+    let html = std::fs::read_to_string(r.journal_dir.join("report.html")).expect("report.html");
+    assert!(
+        html.contains("2 experiment runs: 2 passed; 2 skipped."),
+        "{html}"
+    );
+    assert!(
+        html.contains("<li><code>schedule_fixtures::settings_window</code>: outside its run window (daily 08:00-18:00 UTC): 2026-12-05 is a holiday;"),
+        "{html}"
+    );
+
+    // Monday morning in Paris: both windows are open.
+    let r = run(tmp.path(), MONDAY, &[], &[("CHAOS_INTERVALS", "off")]);
+    assert!(
+        r.stdout.contains("4 passed; 0 failed; 0 ignored"),
+        "{}",
+        r.all_output()
+    );
+    assert_eq!(r.count("weekdays"), 1);
+    // Monday at 15:00 in Paris: the window has just closed; it opens again on Tuesday.
+    let r = run(
+        tmp.path(),
+        "2026-12-07T15:00:00+01:00",
+        &["--exact", "schedule_fixtures::weekdays"],
+        &[],
+    );
+    assert!(
+        r.stdout.contains("ignored (outside its run window (Mon-Fri 09:00-15:00 Europe/Paris): 15:00 is after the hours (09:00-15:00 Europe/Paris); next opening Tue 2026-12-08 09:00 Europe/Paris (08:00 UTC)"),
+        "{}",
+        r.all_output()
+    );
+    // A deliberate run on Saturday.
+    let r = run(
+        tmp.path(),
+        SATURDAY,
+        &["--exact", "schedule_fixtures::weekdays"],
+        &[("CHAOS_WINDOWS", "off")],
+    );
+    assert!(
+        r.stdout.contains("test schedule_fixtures::weekdays ... ok"),
+        "{}",
+        r.all_output()
+    );
+    assert_eq!(r.count("weekdays"), 2);
+    // A CHAOS_NOW that is not an instant fails the trial, naming the variable.
+    let r = run(
+        tmp.path(),
+        "saturday",
+        &["--exact", "schedule_fixtures::weekdays"],
+        &[],
+    );
+    assert_eq!(r.code, Some(101), "{}", r.all_output());
+    assert!(
+        r.stdout
+            .contains("CHAOS_NOW=\"saturday\" is not an instant"),
+        "{}",
+        r.all_output()
+    );
+}
+
+/// nextest reads `--list` and `--list --ignored` to know what it runs and what it shows
+/// skipped: outside its window an experiment is in the second list.
+#[test]
+fn the_list_nextest_reads_shows_a_closed_window_as_ignored() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let list = |now: &str, ignored: bool| {
+        let args: &[&str] = if ignored {
+            &["--list", "--format", "terse", "--ignored"]
+        } else {
+            &["--list", "--format", "terse"]
+        };
+        let r = run(tmp.path(), now, args, &[]);
+        assert_eq!(r.code, Some(0), "{}", r.all_output());
+        let mut names: Vec<String> = r
+            .stdout
+            .lines()
+            .filter_map(|l| l.strip_suffix(": test"))
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        list(SATURDAY, true),
+        [
+            "schedule_fixtures::settings_window",
+            "schedule_fixtures::weekdays"
+        ]
+    );
+    assert!(list(MONDAY, true).is_empty());
+    assert_eq!(list(MONDAY, false).len(), 4);
+}
+
+#[test]
+fn sixteen_processes_at_once_run_an_hourly_experiment_once() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let history = tmp.path().join("history.sqlite");
+    let counts = tmp.path().join("counts");
+    std::fs::create_dir_all(&counts).expect("counts");
+    std::fs::write(tmp.path().join("none.toml"), "").expect("empty settings");
+    let children: Vec<_> = (0..16)
+        .map(|i| {
+            let (mut cmd, _, _) = command(EXE, &tmp.path().join(format!("p{i}")));
+            cmd.env("CHAOS_HISTORY", &history)
+                .env("CHAOS_COUNT_DIR", &counts)
+                .env("CHAOS_SETTINGS", tmp.path().join("none.toml"))
+                .env_remove("CHAOS_NOW")
+                .env_remove("NEXTEST_RUN_ID")
+                .args(["--exact", "schedule_fixtures::hourly"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("the harness starts")
+        })
+        .collect();
+    let outputs: Vec<String> = children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().expect("the harness ends");
+            assert_eq!(out.status.code(), Some(0), "{out:?}");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        })
+        .collect();
+    let ran = outputs
+        .iter()
+        .filter(|o| o.contains("test schedule_fixtures::hourly ... ok"))
+        .count();
+    let skipped = outputs
+        .iter()
+        .filter(|o| o.contains("test schedule_fixtures::hourly ... ignored (it started less than its minimum interval (1h) ago: last start "))
+        .count();
+    assert_eq!((ran, skipped), (1, 15), "{outputs:#?}");
+    let lines = std::fs::read_to_string(counts.join("hourly.count")).expect("count");
+    assert_eq!(lines.lines().count(), 1, "the method ran once");
+    let store = chaos_harness::history::Store::open(&history).expect("history");
+    assert_eq!(store.runs(None).expect("runs").len(), 1);
+
+    // Two hours later the interval is over.
+    let later = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(2))
+        .expect("later");
+    let run_at = |now: String, env: &[(&str, &str)]| {
+        let (mut cmd, j, c) = command(EXE, &tmp.path().join("later"));
+        cmd.env("CHAOS_HISTORY", &history)
+            .env("CHAOS_SETTINGS", tmp.path().join("none.toml"))
+            .env("CHAOS_NOW", now)
+            .env_remove("NEXTEST_RUN_ID")
+            .args(["--exact", "schedule_fixtures::hourly"]);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        result(cmd.output().expect("runs"), j, c)
+    };
+    let r = run_at(later.to_string(), &[]);
+    assert!(
+        r.stdout.contains("1 passed; 0 failed; 0 ignored"),
+        "{}",
+        r.all_output()
+    );
+    // Right after it: too soon again, unless the intervals are lifted.
+    let r = run_at(later.to_string(), &[]);
+    assert!(
+        r.stdout.contains("0 passed; 0 failed; 1 ignored"),
+        "{}",
+        r.all_output()
+    );
+    let r = run_at(later.to_string(), &[("CHAOS_INTERVALS", "off")]);
+    assert!(
+        r.stdout.contains("1 passed; 0 failed; 0 ignored"),
+        "{}",
+        r.all_output()
+    );
+    // Without a history an interval cannot be kept: the trial fails and says so.
+    let r = run_at(later.to_string(), &[("CHAOS_HISTORY", "off")]);
+    assert_eq!(r.code, Some(101), "{}", r.all_output());
+    assert!(
+        r.stdout.contains("has a minimum interval (1h), which is checked against the run history, and the history is off"),
+        "{}",
+        r.all_output()
+    );
+}
