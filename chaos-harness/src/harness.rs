@@ -117,6 +117,17 @@ pub fn run_main(
         let harness = HARNESS.get_or_init(|| Harness::new(setup));
         return crate::guardian::serve(&args[1..], harness);
     }
+    // `--plan`: a plan of this harness's experiments, no trials.
+    if args.first().map(String::as_str) == Some(crate::plan_cmd::PLAN_FLAG) {
+        let specs = match specs(file, chaostoolkit, base) {
+            Ok(specs) => specs,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        return crate::plan_cmd::run(&args[1..], &specs, &target_name(file), settings());
+    }
     // `--recover`: recovery only, no trials (libtest's parser would refuse the flag).
     if std::env::args().skip(1).any(|a| a == RECOVER_FLAG) {
         install_logging();
@@ -186,11 +197,7 @@ pub fn run_main(
         );
     }
     trials.sort_by(|a, b| a.name().cmp(b.name()));
-    let target = Path::new(file).file_stem().map_or_else(
-        || "experiments".to_owned(),
-        |s| s.to_string_lossy().into_owned(),
-    );
-    let _ = TARGET.set(target.clone());
+    let _ = TARGET.set(target_name(file));
     // The ignored experiments this run lists but does not run, for the JUnit file.
     let skipped: Vec<crate::report::cases::Case> = if args.ignored || args.include_ignored {
         Vec::new()
@@ -218,6 +225,24 @@ pub fn run_main(
         .map(|&(_, code)| code)
         .unwrap_or(OTHER_FAILURE);
     ExitCode::from(code)
+}
+
+/// The test target's name: its source file's stem.
+fn target_name(file: &str) -> String {
+    Path::new(file).file_stem().map_or_else(
+        || "experiments".to_owned(),
+        |s| s.to_string_lossy().into_owned(),
+    )
+}
+
+/// Every experiment of this harness, registered and Chaos Toolkit files, sorted by name.
+fn specs(file: &str, chaostoolkit: &[&str], base: &str) -> Result<Vec<Spec>, String> {
+    let files = crate::chaostoolkit::find(chaostoolkit, Path::new(base))?;
+    let regs = trial_order(registered().collect(), file, files.len())?;
+    let mut specs: Vec<Spec> = regs.into_iter().map(Spec::Rust).collect();
+    specs.extend(files.into_iter().map(Spec::File));
+    specs.sort_by_key(Spec::name);
+    Ok(specs)
 }
 
 /// Logs to stderr at the level `CHAOS_LOG` names (`error`, `warn`, `info`, `debug`, `trace`;
@@ -279,10 +304,18 @@ pub(crate) enum Spec {
 }
 
 impl Spec {
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match self {
             Spec::Rust(reg) => reg.name(),
             Spec::File(f) | Spec::Command(f, _) => f.name.clone(),
+        }
+    }
+
+    /// Whether it runs only with `--ignored`.
+    pub(crate) fn ignored(&self) -> bool {
+        match self {
+            Spec::Rust(reg) => reg.ignore.is_some(),
+            Spec::File(f) | Spec::Command(f, _) => f.ignored,
         }
     }
 
@@ -302,7 +335,7 @@ impl Spec {
 
     /// The schedule it keeps to; an experiment that does not build keeps to none (its run
     /// reports why it does not build).
-    fn rules(&self, settings: &Settings) -> crate::gate::Rules {
+    pub(crate) fn rules(&self, settings: &Settings) -> crate::gate::Rules {
         match self {
             Spec::Rust(reg) => (reg.build)()
                 .map(|e| crate::gate::Rules::of(&e, settings))

@@ -49,6 +49,7 @@ mod guardian;
 mod harness;
 mod history_cmd;
 mod paths;
+mod plan_cmd;
 mod recovery;
 mod report;
 mod report_cmd;

@@ -186,3 +186,124 @@ fn bad_windows_name_the_part_that_is_wrong() {
         assert!(err.contains(want), "{text}: {err}");
     }
 }
+
+mod planner {
+    use crate::schedule::{plan, Planner, Subject};
+    use jiff::Timestamp;
+    use std::time::Duration;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn subject(name: &str, window: Option<&str>, min_interval: Option<u64>) -> Subject {
+        Subject {
+            name: name.into(),
+            window: window.map(|w| w.parse().unwrap()),
+            min_interval: min_interval.map(Duration::from_secs),
+        }
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_plan_and_another_seed_another() {
+        let s = [
+            subject("a", Some("Mon-Fri 09:00-17:00 America/New_York"), None),
+            subject("b", None, None),
+        ];
+        let (from, until) = (ts("2026-03-02T00:00:00Z"), ts("2026-03-16T00:00:00Z"));
+        let one = plan(&s, &Planner::PerDay(3), from, until, 7);
+        assert_eq!(one, plan(&s, &Planner::PerDay(3), from, until, 7));
+        assert_ne!(one, plan(&s, &Planner::PerDay(3), from, until, 8));
+        // An experiment's plan does not depend on the others planned with it.
+        let alone = plan(&s[..1], &Planner::PerDay(3), from, until, 7);
+        let a_only: Vec<_> = one
+            .runs
+            .iter()
+            .filter(|r| r.experiment == "a")
+            .cloned()
+            .collect();
+        assert_eq!(alone.runs, a_only);
+        // In the window, across the spring-forward of 8 March: 10 weekdays, 3 runs each.
+        assert_eq!(a_only.len(), 30);
+        for r in &a_only {
+            assert!((9..17).contains(&r.at.hour()), "{}", r.at);
+            assert_eq!(r.at.second(), 0);
+            assert!(!matches!(
+                r.at.weekday(),
+                jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+            ));
+        }
+        // Without a window: any time, in UTC, every day.
+        let b: Vec<_> = one.runs.iter().filter(|r| r.experiment == "b").collect();
+        assert_eq!(b.len(), 42);
+        assert!(b
+            .iter()
+            .all(|r| r.at.time_zone().iana_name() == Some("UTC")));
+    }
+
+    #[test]
+    fn draws_closer_than_the_minimum_interval_are_dropped() {
+        let s = [subject("a", Some("daily 09:00-10:00 UTC"), Some(1800))];
+        let p = plan(
+            &s,
+            &Planner::PerDay(6),
+            ts("2026-12-01T00:00:00Z"),
+            ts("2026-12-31T00:00:00Z"),
+            1,
+        );
+        assert!(p.dropped > 0);
+        for w in p.runs.windows(2) {
+            assert!(
+                w[1].at
+                    .timestamp()
+                    .duration_since(w[0].at.timestamp())
+                    .as_secs()
+                    >= 1800
+            );
+        }
+        assert_eq!(p.runs.len() + p.dropped, 30 * 6);
+    }
+
+    #[test]
+    fn a_mean_time_between_runs_counts_open_time_only() {
+        // Eight open hours a weekday, a mean of four open hours: about two runs a weekday.
+        let s = [subject("a", Some("Mon-Fri 09:00-17:00 Europe/Paris"), None)];
+        let (from, until) = (ts("2026-01-05T00:00:00Z"), ts("2027-01-04T00:00:00Z"));
+        let p = plan(
+            &s,
+            &Planner::Mean(Duration::from_secs(4 * 3600)),
+            from,
+            until,
+            3,
+        );
+        let weekdays = 52 * 5;
+        let per_day = p.runs.len() as f64 / weekdays as f64;
+        assert!((1.7..2.3).contains(&per_day), "{per_day} runs a weekday");
+        for r in &p.runs {
+            assert!((9..17).contains(&r.at.hour()), "{}", r.at);
+        }
+        // Past the autumn change in Paris the hours are still local.
+        assert!(p.runs.iter().any(|r| r.at.offset().seconds() == 3600));
+        assert!(p.runs.iter().any(|r| r.at.offset().seconds() == 7200));
+    }
+
+    #[test]
+    fn an_exact_date_says_when_the_window_is_closed_then() {
+        let s = [
+            subject("a", Some("Mon-Fri 09:00-15:00 Europe/Paris"), None),
+            subject("b", None, None),
+        ];
+        let at = ts("2026-12-05T10:00:30Z");
+        let p = plan(&s, &Planner::At(at), at, at, 0);
+        assert_eq!(p.runs.len(), 2);
+        assert_eq!(
+            p.runs[0].at.to_string(),
+            "2026-12-05T11:00:00+01:00[Europe/Paris]"
+        );
+        assert_eq!(
+            p.runs[0].skipped.as_deref(),
+            Some("Saturday is not a run day (Mon-Fri)")
+        );
+        assert_eq!(p.runs[1].skipped, None);
+    }
+}

@@ -280,6 +280,46 @@ impl Window {
         }
     }
 
+    /// The openings (start, end) that end after `from` and start before `until`, in order:
+    /// the one under way at `from` first, when there is one.
+    ///
+    /// ```
+    /// use chaos_runtime::schedule::Window;
+    /// let w: Window = "Mon-Fri 09:00-15:00 Europe/Paris".parse()?;
+    /// let from: jiff::Timestamp = "2026-12-04T12:00:00Z".parse()?; // Friday 13:00 in Paris
+    /// let until: jiff::Timestamp = "2026-12-08T00:00:00Z".parse()?;
+    /// let days: Vec<String> = w.openings(from, until).map(|(s, _)| s.date().to_string()).collect();
+    /// assert_eq!(days, ["2026-12-04", "2026-12-07"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn openings(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> impl Iterator<Item = (Zoned, Zoned)> + '_ {
+        let first = from.to_zoned(self.tz.clone()).date().yesterday().ok();
+        let mut day = first;
+        std::iter::from_fn(move || loop {
+            let d = day?;
+            day = d.tomorrow().ok();
+            let Some((start, end)) = self.opening(d) else {
+                if d.to_datetime(Time::midnight())
+                    .to_zoned(self.tz.clone())
+                    .map_or(true, |z| z.timestamp() >= until)
+                {
+                    return None;
+                }
+                continue;
+            };
+            if start.timestamp() >= until {
+                return None;
+            }
+            if end.timestamp() > from {
+                return Some((start, end));
+            }
+        })
+    }
+
     /// The start of the first opening after `at` (not one already under way).
     pub fn next_opening(&self, at: Timestamp) -> Option<Zoned> {
         let mut day = at.to_zoned(self.tz.clone()).date().yesterday().ok()?;

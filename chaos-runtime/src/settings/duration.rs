@@ -7,8 +7,16 @@ use std::time::Duration;
 pub(crate) const DURATION_HELP: &str =
     "expected a duration such as \"500ms\", \"5s\", \"1.5s\", \"2m\" or \"1h\", or a number of seconds";
 
-/// Parses `500ms`, `5s`, `1.5s`, `2m`, `1h`, `1d`, `2m30s`, or a bare number of seconds.
-pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+/// Parses `500ms`, `5s`, `1.5s`, `2m`, `1h`, `1d`, `2m30s`, or a bare number of seconds, as
+/// settings files write durations; the error says what was wrong.
+///
+/// ```
+/// use chaos_runtime::settings::parse_duration;
+/// use std::time::Duration;
+/// assert_eq!(parse_duration("1d12h"), Ok(Duration::from_secs(129_600)));
+/// assert!(parse_duration("5x").unwrap_err().starts_with("malformed duration \"5x\""));
+/// ```
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let malformed = || format!("malformed duration {text:?}: {DURATION_HELP}");
     let s = text.trim();
     if s.is_empty() {

@@ -49,7 +49,8 @@
 // free-form, kept as TOML). `error` is a leaf.
 mod credentials;
 mod duration;
-pub(crate) use duration::{parse_duration, DURATION_HELP};
+pub use duration::parse_duration;
+pub(crate) use duration::DURATION_HELP;
 mod error;
 mod file;
 mod journal;

@@ -259,3 +259,91 @@ fn sixteen_processes_at_once_run_an_hourly_experiment_once() {
         r.all_output()
     );
 }
+
+/// `--plan`: the same seed draws the same plan, inside each experiment's window (its own or
+/// the settings'), and its cron lines are the same runs in UTC.
+#[test]
+fn a_plan_is_drawn_again_from_its_seed_inside_the_windows() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let plan = |args: &[&str]| {
+        let mut all = vec![
+            "--plan",
+            "--per-day",
+            "3",
+            "--from",
+            "2026-12-07",
+            "--days",
+            "7",
+        ];
+        all.extend_from_slice(args);
+        let (mut cmd, _, _) = command(EXE, tmp.path());
+        let out = cmd
+            .env("CHAOS_SETTINGS", settings(tmp.path()))
+            .args(&all)
+            .output()
+            .expect("the harness plans");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&plan(&all)).expect("JSON")
+    };
+    let a = json(&["--seed", "42"]);
+    assert_eq!(a, json(&["--seed", "42"]), "the same seed, the same plan");
+    assert_ne!(a["runs"], json(&["--seed", "43"])["runs"]);
+    assert_eq!(
+        a["replay"],
+        "--plan --per-day 3 --from 2026-12-07T00:00:00Z --days 7 --seed 42"
+    );
+    let runs = a["runs"].as_array().expect("runs");
+    let of = |name: &str| -> Vec<&serde_json::Value> {
+        runs.iter()
+            .filter(|r| r["experiment"] == format!("schedule_fixtures::{name}"))
+            .collect()
+    };
+    // Mon-Fri in Paris: 5 days of 3 runs, each between 09:00 and 15:00 Paris time.
+    let weekdays = of("weekdays");
+    assert_eq!(weekdays.len(), 15);
+    for r in &weekdays {
+        let at: jiff::Zoned = r["at"].as_str().unwrap().parse().expect("an instant");
+        assert!((9..15).contains(&at.hour()), "{at}");
+        assert_eq!(at.time_zone().iana_name(), Some("Europe/Paris"));
+    }
+    // The settings' window (daily 08:00-18:00 UTC; no holiday in that week).
+    let daily = of("settings_window");
+    assert_eq!(daily.len(), 21);
+    for r in &daily {
+        let at: jiff::Timestamp = r["utc"].as_str().unwrap().parse().expect("an instant");
+        let hour = at.to_zoned(jiff::tz::TimeZone::UTC).hour();
+        assert!((8..18).contains(&hour), "{at}");
+    }
+    // Hourly, any time: never two within the hour.
+    let hourly: Vec<jiff::Timestamp> = of("hourly")
+        .iter()
+        .map(|r| r["utc"].as_str().unwrap().parse().unwrap())
+        .collect();
+    for w in hourly.windows(2) {
+        assert!(w[1].duration_since(w[0]).as_secs() >= 3600, "{w:?}");
+    }
+    // The cron lines are the same runs, in UTC.
+    let cron = plan(&["--seed", "42", "--format", "cron", "weekdays"]);
+    let lines: Vec<&str> = cron.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(lines[0], "CRON_TZ=UTC");
+    assert_eq!(lines.len(), 1 + weekdays.len());
+    for (line, r) in lines[1..].iter().zip(&weekdays) {
+        let at: jiff::Timestamp = r["utc"].as_str().unwrap().parse().unwrap();
+        let t = at.to_zoned(jiff::tz::TimeZone::UTC);
+        assert_eq!(
+            *line,
+            format!(
+                "{} {} {} {} * cargo test --test schedule-fixtures -- --exact schedule_fixtures::weekdays",
+                t.minute(),
+                t.hour(),
+                t.day(),
+                t.month()
+            )
+        );
+    }
+}
