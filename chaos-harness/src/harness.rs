@@ -117,8 +117,17 @@ pub fn run_main(
         let harness = HARNESS.get_or_init(|| Harness::new(setup));
         return crate::guardian::serve(&args[1..], harness);
     }
-    // `--plan`: a plan of this harness's experiments, no trials.
-    if args.first().map(String::as_str) == Some(crate::plan_cmd::PLAN_FLAG) {
+    // `--plan`, `--catalogue`, `--settings-schema`: about this harness's experiments, no
+    // trials.
+    let about = args.first().map(String::as_str).filter(|a| {
+        [
+            crate::plan_cmd::PLAN_FLAG,
+            crate::catalogue_cmd::CATALOGUE_FLAG,
+            crate::catalogue_cmd::SCHEMA_FLAG,
+        ]
+        .contains(a)
+    });
+    if let Some(flag) = about {
         let specs = match specs(file, chaostoolkit, base) {
             Ok(specs) => specs,
             Err(e) => {
@@ -126,7 +135,13 @@ pub fn run_main(
                 return ExitCode::from(2);
             }
         };
-        return crate::plan_cmd::run(&args[1..], &specs, &target_name(file), settings());
+        let target = target_name(file);
+        return if flag == crate::plan_cmd::PLAN_FLAG {
+            crate::plan_cmd::run(&args[1..], &specs, &target, settings())
+        } else {
+            let schema_only = flag == crate::catalogue_cmd::SCHEMA_FLAG;
+            crate::catalogue_cmd::run(&specs, &target, settings(), schema_only)
+        };
     }
     // `--recover`: recovery only, no trials (libtest's parser would refuse the flag).
     if std::env::args().skip(1).any(|a| a == RECOVER_FLAG) {
@@ -345,12 +360,12 @@ impl Spec {
     }
 
     /// The experiment, or why it cannot be built (with where it is defined).
-    fn build(&self, harness: &Harness) -> Result<chaos_runtime::Experiment, String> {
+    pub(crate) fn build(&self, settings: &Settings) -> Result<chaos_runtime::Experiment, String> {
         match self {
             Spec::Rust(reg) => {
                 (reg.build)().map_err(|e| format!("{e} ({}:{})", reg.file, reg.line))
             }
-            Spec::File(f) => f.build(&harness.settings.variables),
+            Spec::File(f) => f.build(&settings.variables),
             Spec::Command(f, options) => f.build_with(options),
         }
     }
@@ -544,7 +559,7 @@ fn run_with(
     if let Some(e) = &harness.error {
         return Ok(runner.fail(name, seed, e.clone()));
     }
-    let exp = match spec.build(harness) {
+    let exp = match spec.build(&harness.settings) {
         Ok(exp) => exp,
         Err(e) => return Ok(runner.fail(name, seed, e)),
     };

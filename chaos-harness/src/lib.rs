@@ -41,6 +41,7 @@
 //! on [`experiment`].
 #![warn(missing_docs)]
 
+mod catalogue_cmd;
 mod chaostoolkit;
 mod cli;
 mod exclusion;

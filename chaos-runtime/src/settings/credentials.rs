@@ -15,7 +15,8 @@ use std::path::PathBuf;
 /// ```
 pub const DEFAULT_K8S_TOKEN_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
-const CREDENTIAL_TYPES: &[&str] = &["env-user-password", "token-file", "k8s-service-account"];
+pub(super) const CREDENTIAL_TYPES: &[&str] =
+    &["env-user-password", "token-file", "k8s-service-account"];
 
 /// One `[credentials.NAME]` entry: where a credential comes from. Nothing is read when the
 /// settings load; the credential is read when it is used.

@@ -16,7 +16,7 @@ use std::time::Duration;
 /// ```
 pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
-const JOURNAL_KEYS: &[&str] = &["dir", "ledger_dir", "flush_timeout"];
+pub(super) const JOURNAL_KEYS: &[&str] = &["dir", "ledger_dir", "flush_timeout"];
 
 /// `[journal]`: where journals go and how long a run's end waits for notifications.
 ///

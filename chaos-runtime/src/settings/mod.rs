@@ -58,6 +58,7 @@ mod notifications;
 mod parse;
 mod report;
 mod schedule;
+mod schema;
 mod secrets;
 mod toml;
 mod yaml;
@@ -72,6 +73,7 @@ pub use notifications::{
 };
 pub use report::ReportSettings;
 pub use schedule::ScheduleSettings;
+pub use schema::{json_schema, EXAMPLE};
 pub use secrets::SettingValue;
 
 use crate::redact::Secret;

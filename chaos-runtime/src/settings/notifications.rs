@@ -29,8 +29,8 @@ pub const DEFAULT_RETRIES: u32 = 2;
 /// ```
 pub const DEFAULT_BACKOFF: Duration = Duration::from_millis(200);
 
-const CHANNEL_TYPES: &[&str] = &["http", "slack"];
-const HTTP_KEYS: &[&str] = &[
+pub(super) const CHANNEL_TYPES: &[&str] = &["http", "slack"];
+pub(super) const HTTP_KEYS: &[&str] = &[
     "type",
     "name",
     "url",
@@ -42,7 +42,7 @@ const HTTP_KEYS: &[&str] = &[
     "backoff",
     "events",
 ];
-const SLACK_KEYS: &[&str] = &[
+pub(super) const SLACK_KEYS: &[&str] = &[
     "type",
     "name",
     "webhook_url",

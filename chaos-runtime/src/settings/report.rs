@@ -4,7 +4,7 @@
 use super::parse::{join, Node, NodeValue, Parser, Res};
 use std::path::PathBuf;
 
-const REPORT_KEYS: &[&str] = &["junit", "html", "history"];
+pub(super) const REPORT_KEYS: &[&str] = &["junit", "html", "history"];
 
 /// `[report]`: the reports a harness run writes besides its journals.
 ///

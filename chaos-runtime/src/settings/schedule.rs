@@ -5,7 +5,7 @@ use super::parse::{join, Node, NodeValue, Parser, Res};
 use crate::schedule::Window;
 use jiff::civil::Date;
 
-const SCHEDULE_KEYS: &[&str] = &["window", "holidays"];
+pub(super) const SCHEDULE_KEYS: &[&str] = &["window", "holidays"];
 
 /// `[schedule]`: when experiments may run.
 ///

@@ -347,3 +347,77 @@ fn a_plan_is_drawn_again_from_its_seed_inside_the_windows() {
         );
     }
 }
+
+/// `--catalogue`: every experiment with its activities, window and interval, and a settings
+/// schema that a JSON Schema validator accepts the example with and refuses a typo with.
+#[test]
+fn the_catalogue_lists_the_experiments_and_a_schema_the_settings_meet() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (mut cmd, _, _) = command(EXE, tmp.path());
+    let out = cmd
+        .env("CHAOS_SETTINGS", settings(tmp.path()))
+        .arg("--catalogue")
+        .output()
+        .expect("the catalogue");
+    assert!(out.status.success(), "{out:?}");
+    let cat: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(cat["harness"], "schedule-fixtures");
+    assert!(cat["features"].as_array().unwrap().contains(&"k8s".into()));
+    let exps = cat["experiments"].as_array().expect("experiments");
+    let names: Vec<&str> = exps.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "schedule_fixtures::any_time",
+            "schedule_fixtures::hourly",
+            "schedule_fixtures::settings_window",
+            "schedule_fixtures::weekdays"
+        ]
+    );
+    let by = |n: &str| {
+        exps.iter()
+            .find(|e| e["name"] == format!("schedule_fixtures::{n}"))
+            .unwrap()
+    };
+    assert_eq!(by("weekdays")["window"], "Mon-Fri 09:00-15:00 Europe/Paris");
+    assert_eq!(by("weekdays")["window_source"], "own");
+    assert_eq!(by("settings_window")["window"], "daily 08:00-18:00 UTC");
+    assert_eq!(by("settings_window")["window_source"], "settings");
+    assert_eq!(by("any_time")["window"], serde_json::Value::Null);
+    assert_eq!(by("hourly")["min_interval_seconds"], 3600);
+    assert_eq!(by("hourly")["title"], "at most once an hour");
+    let acts = by("hourly")["activities"].as_array().unwrap();
+    assert_eq!(
+        (acts[0]["phase"].as_str(), acts[0]["name"].as_str()),
+        (Some("method"), Some("count"))
+    );
+    assert_eq!(acts[1]["type"], "pause");
+    assert_eq!(
+        by("weekdays")["source"]["file"],
+        "tests/src/bin/schedule-fixtures.rs"
+    );
+
+    // The schema: the example and the test's settings are valid, a misspelled key is not.
+    let schema = &cat["settings"]["schema"];
+    let validator = jsonschema::validator_for(schema).expect("a valid JSON Schema");
+    let as_json = |toml_text: &str| -> serde_json::Value {
+        let t: toml::Table = toml::from_str(toml_text).expect("TOML");
+        serde_json::to_value(t).expect("JSON")
+    };
+    let example = cat["settings"]["example"].as_str().expect("an example");
+    let errors: Vec<String> = validator
+        .iter_errors(&as_json(example))
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let ours = std::fs::read_to_string(settings(tmp.path())).unwrap();
+    assert!(validator.is_valid(&as_json(&ours)));
+    assert!(!validator.is_valid(&as_json("[schedule]\nwindwo = \"daily 09:00-17:00\"\n")));
+    assert!(!validator.is_valid(&as_json("[journal]\nflush_timeout = \"5 seconds\"\n")));
+    assert!(!validator.is_valid(&as_json("[[notifications]]\ntype = \"slack\"\n")));
+    // --settings-schema prints the same schema alone.
+    let (mut cmd, _, _) = command(EXE, tmp.path());
+    let out = cmd.arg("--settings-schema").output().expect("the schema");
+    let alone: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(&alone, schema);
+}
