@@ -410,6 +410,21 @@ fn the_catalogue_lists_the_experiments_and_a_schema_the_settings_meet() {
         .map(|e| e.to_string())
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
+    // README's complete chaos.toml.
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README");
+    let complete = readme
+        .split("### A complete `chaos.toml`")
+        .nth(1)
+        .and_then(|rest| rest.split("```toml\n").nth(1))
+        .and_then(|block| block.split("```").next())
+        .expect("README's complete chaos.toml");
+    assert!(complete.contains("[schedule]"), "{complete}");
+    let errors: Vec<String> = validator
+        .iter_errors(&as_json(complete))
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "README's chaos.toml: {errors:?}");
     let ours = std::fs::read_to_string(settings(tmp.path())).unwrap();
     assert!(validator.is_valid(&as_json(&ours)));
     assert!(!validator.is_valid(&as_json("[schedule]\nwindwo = \"daily 09:00-17:00\"\n")));
