@@ -6,7 +6,11 @@
 //! delay, replace pods that go away after a delay, roll out template changes and cascade
 //! deletions), core/v1 and events.k8s.io/v1 events (one storage, two shapes), label and field
 //! selectors, paging, watch, server-side tables for `kubectl get`, the scale and status
-//! subresources, eviction (honouring PodDisruptionBudgets), and injectable API faults.
+//! subresources, eviction (honouring PodDisruptionBudgets), and injectable API faults. It also
+//! stores, as given, what a harness's in-cluster manifests hold: ServiceAccounts, ConfigMaps,
+//! Jobs and CronJobs (batch/v1), Roles, RoleBindings, ClusterRoles and ClusterRoleBindings
+//! (rbac.authorization.k8s.io/v1): no Job runs and no RBAC rule is enforced, the request log
+//! tells what a client did.
 //!
 //! Objects are plain JSON (`serde_json::Value`): the simulation depends on no Kubernetes
 //! client crate. The server runs on its own thread and tokio runtime, so it outlives the

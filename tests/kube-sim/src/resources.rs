@@ -313,6 +313,72 @@ pub(crate) static PDBS: Res = Res {
     has_status: true,
 };
 
+/// A resource stored as given, with every verb: what the harness's manifests need (the
+/// simulation runs no Job, CronJob nor RBAC check; it keeps the objects for `kubectl get`).
+macro_rules! stored {
+    ($(#[$doc:meta])* $static:ident, $name:literal, $singular:literal, $group:literal, $kind:literal, $namespaced:literal, [$($short:literal),*], status = $status:literal) => {
+        $(#[$doc])*
+        pub(crate) static $static: Res = Res {
+            name: $name,
+            singular: $singular,
+            storage: $name,
+            group: $group,
+            version: "v1",
+            kind: $kind,
+            namespaced: $namespaced,
+            short: &[$($short),*],
+            verbs: ALL_VERBS,
+            categories: &[],
+            subs: if $status {
+                &[Sub {
+                    name: concat!($name, "/status"),
+                    group: "",
+                    version: "",
+                    kind: $kind,
+                    verbs: STATUS_VERBS,
+                }]
+            } else {
+                &[]
+            },
+            fields: META,
+            has_status: $status,
+        };
+    };
+}
+
+stored!(
+    /// core/v1 serviceaccounts.
+    SERVICEACCOUNTS, "serviceaccounts", "serviceaccount", "", "ServiceAccount", true, ["sa"], status = false
+);
+stored!(
+    /// core/v1 configmaps.
+    CONFIGMAPS, "configmaps", "configmap", "", "ConfigMap", true, ["cm"], status = false
+);
+stored!(
+    /// batch/v1 jobs.
+    JOBS, "jobs", "job", "batch", "Job", true, [], status = true
+);
+stored!(
+    /// batch/v1 cronjobs.
+    CRONJOBS, "cronjobs", "cronjob", "batch", "CronJob", true, ["cj"], status = true
+);
+stored!(
+    /// rbac.authorization.k8s.io/v1 roles.
+    ROLES, "roles", "role", "rbac.authorization.k8s.io", "Role", true, [], status = false
+);
+stored!(
+    /// rbac.authorization.k8s.io/v1 rolebindings.
+    ROLEBINDINGS, "rolebindings", "rolebinding", "rbac.authorization.k8s.io", "RoleBinding", true, [], status = false
+);
+stored!(
+    /// rbac.authorization.k8s.io/v1 clusterroles.
+    CLUSTERROLES, "clusterroles", "clusterrole", "rbac.authorization.k8s.io", "ClusterRole", false, [], status = false
+);
+stored!(
+    /// rbac.authorization.k8s.io/v1 clusterrolebindings.
+    CLUSTERROLEBINDINGS, "clusterrolebindings", "clusterrolebinding", "rbac.authorization.k8s.io", "ClusterRoleBinding", false, [], status = false
+);
+
 /// Every served resource.
 pub(crate) static ALL: &[&Res] = &[
     &NAMESPACES,
@@ -323,6 +389,14 @@ pub(crate) static ALL: &[&Res] = &[
     &REPLICASETS,
     &EVENTS_V1,
     &PDBS,
+    &SERVICEACCOUNTS,
+    &CONFIGMAPS,
+    &JOBS,
+    &CRONJOBS,
+    &ROLES,
+    &ROLEBINDINGS,
+    &CLUSTERROLES,
+    &CLUSTERROLEBINDINGS,
 ];
 
 /// The resource at `/{prefix}/{group}/{version}/.../{name}`.
@@ -404,7 +478,13 @@ pub(crate) fn api_versions(server: &str) -> Value {
     })
 }
 
-const GROUPS: &[&str] = &["apps", "events.k8s.io", "policy"];
+const GROUPS: &[&str] = &[
+    "apps",
+    "events.k8s.io",
+    "policy",
+    "batch",
+    "rbac.authorization.k8s.io",
+];
 
 fn group_doc(name: &str) -> Value {
     let gv = json!({"groupVersion": format!("{name}/v1"), "version": "v1"});
@@ -495,6 +575,8 @@ const OPENAPI_GVS: &[(&str, &str)] = &[
     ("apis/apps/v1", "apps"),
     ("apis/events.k8s.io/v1", "events.k8s.io"),
     ("apis/policy/v1", "policy"),
+    ("apis/batch/v1", "batch"),
+    ("apis/rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io"),
 ];
 
 /// `/openapi/v3`: the index of per-group-version documents.
@@ -580,7 +662,9 @@ mod tests {
         assert_eq!(ev["kind"], "Eviction");
         let apps = resource_list("apps", "v1").unwrap_or_default();
         assert_eq!(apps["groupVersion"], "apps/v1");
-        assert!(resource_list("batch", "v1").is_none());
+        assert!(resource_list("autoscaling", "v1").is_none());
+        let batch = resource_list("batch", "v1").unwrap_or_default();
+        assert_eq!(batch["resources"][0]["name"], "jobs");
         assert_eq!(
             group_list()["groups"][0]["preferredVersion"]["groupVersion"],
             "apps/v1"

@@ -27,7 +27,10 @@ fn discovery() {
         .flatten()
         .filter_map(|g| g["name"].as_str())
         .collect();
-    assert_eq!(gnames, ["apps", "events.k8s.io", "policy"]);
+    assert_eq!(
+        gnames,
+        ["apps", "events.k8s.io", "policy", "batch", "rbac.authorization.k8s.io"]
+    );
     let apps = get(&sim, "/apis/apps/v1").json();
     let scale = apps["resources"]
         .as_array()
@@ -41,7 +44,8 @@ fn discovery() {
     let nf = get(&sim, "/openapi/v2");
     assert_eq!(nf.status, 404);
     assert_eq!(nf.json()["kind"], "Status");
-    assert_eq!(get(&sim, "/apis/batch/v1").status, 404);
+    assert_eq!(get(&sim, "/apis/autoscaling/v1").status, 404);
+    assert_eq!(get(&sim, "/apis/batch/v1").status, 200);
     assert_eq!(get(&sim, "/api/v1/namespaces/demo/widgets").status, 404);
     assert_eq!(get(&sim, "/healthz").text(), "ok");
 }
