@@ -122,12 +122,16 @@ pub fn run_main(
     let about = args.first().map(String::as_str).filter(|a| {
         [
             crate::plan_cmd::PLAN_FLAG,
+            crate::incluster::cmd::MANIFESTS_FLAG,
             crate::catalogue_cmd::CATALOGUE_FLAG,
             crate::catalogue_cmd::SCHEMA_FLAG,
         ]
         .contains(a)
     });
     if let Some(flag) = about {
+        // The setup runs first: it may set what the experiments are built with (the
+        // environment Chaos Toolkit files read, say).
+        HARNESS.get_or_init(|| Harness::new(setup));
         let specs = match specs(file, chaostoolkit, base) {
             Ok(specs) => specs,
             Err(e) => {
@@ -138,6 +142,8 @@ pub fn run_main(
         let target = target_name(file);
         return if flag == crate::plan_cmd::PLAN_FLAG {
             crate::plan_cmd::run(&args[1..], &specs, &target, settings())
+        } else if flag == crate::incluster::cmd::MANIFESTS_FLAG {
+            crate::incluster::cmd::run(&args[1..], &specs, &target, settings())
         } else {
             let schema_only = flag == crate::catalogue_cmd::SCHEMA_FLAG;
             crate::catalogue_cmd::run(&specs, &target, settings(), schema_only)

@@ -49,6 +49,7 @@ mod gate;
 mod guardian;
 mod harness;
 mod history_cmd;
+mod incluster;
 mod paths;
 mod plan_cmd;
 mod recovery;

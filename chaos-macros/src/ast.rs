@@ -60,6 +60,8 @@ pub(crate) enum KeyValue {
     Window(LitStr),
     /// `min_interval = <duration>`.
     MinInterval(Millis),
+    /// `touches = ["pods.terminate in shop", ...]` (checked by the runtime's table).
+    Touches(Vec<LitStr>),
     /// `crate = path::to::chaos_harness`.
     Crate(syn::Path),
 }
@@ -81,6 +83,7 @@ impl KeyValue {
             KeyValue::Weight(_) => kw::Key::Weight,
             KeyValue::Window(_) => kw::Key::Window,
             KeyValue::MinInterval(_) => kw::Key::MinInterval,
+            KeyValue::Touches(_) => kw::Key::Touches,
             KeyValue::Crate(_) => kw::Key::Crate,
         }
     }
@@ -220,6 +223,14 @@ impl Attrs {
             KeyValue::MinInterval(m) => Some(*m),
             _ => None,
         })
+    }
+
+    pub(crate) fn touches(&self) -> &[LitStr] {
+        self.find(|v| match v {
+            KeyValue::Touches(t) => Some(t.as_slice()),
+            _ => None,
+        })
+        .unwrap_or(&[])
     }
 
     pub(crate) fn parallel(&self) -> Option<Span> {

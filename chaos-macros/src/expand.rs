@@ -155,6 +155,10 @@ fn keys(attrs: &Attrs) -> TokenStream {
         let d = duration(&m);
         calls.extend(quote!(.min_interval(#d)));
     }
+    let touches = attrs.touches();
+    if !touches.is_empty() {
+        calls.extend(quote!(.touches([#(#touches),*])));
+    }
     if let Some(w) = attrs.weight() {
         let w = w.base10_digits().parse::<u8>().unwrap_or(1);
         calls.extend(quote!(.weight(#w)));

@@ -148,6 +148,8 @@ table! {
         Window = "window",
         /// The least time between two starts.
         MinInterval = "min_interval",
+        /// What it touches in a cluster, for the RBAC of its in-cluster Job.
+        Touches = "touches",
         /// The path of the `chaos_harness` crate, for a renamed or re-exported dependency.
         Crate = "crate",
     }
@@ -243,7 +245,7 @@ mod tests {
         );
         assert!(Key::expected().starts_with("one of `title`, `description`,"));
         assert!(
-            Key::expected().ends_with("`parallel`, `weight`, `window`, `min_interval`, `crate`")
+            Key::expected().ends_with("`parallel`, `weight`, `window`, `min_interval`, `touches`, `crate`")
         );
         assert_eq!(Block::SteadyState.form(), "steady_state!");
         assert_eq!(Outcome::BaselineNotMet.variant(), "BaselineNotMet");

@@ -53,6 +53,7 @@ fn web_url(cx: &Context) -> String {
 #[experiment(
     title = "web recovers when a pod labelled app=web is killed",
     tags = ["k8s"],
+    touches = ["deployments.read", "pods.terminate"],
     timeout = 60s,
 )]
 async fn kill_pods_with_label(cx: &Context) {
@@ -83,6 +84,7 @@ async fn kill_pods_with_label(cx: &Context) {
 #[experiment(
     title = "a web pod keeps serving while half of them are deleted",
     tags = ["k8s"],
+    touches = ["pods.read", "pods.terminate"],
     hypothesis = continuously(every = 200ms),
     timeout = 60s,
 )]
@@ -107,6 +109,7 @@ async fn pod_delete_percentage(cx: &Context) {
 #[experiment(
     title = "web survives the drain of a node, which the rollback uncordons",
     tags = ["k8s"],
+    touches = ["nodes.read", "nodes.drain", "nodes.cordon", "deployments.read"],
     rollbacks = always,
     timeout = 90s,
 )]

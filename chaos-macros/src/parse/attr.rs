@@ -158,6 +158,20 @@ fn key(input: ParseStream) -> syn::Result<Key> {
             eq(input, key, span)?;
             KeyValue::MinInterval(duration::parse(input)?)
         }
+        kw::Key::Touches => {
+            eq(input, key, span)?;
+            let content;
+            syn::bracketed!(content in input);
+            let list = content
+                .parse_terminated(<LitStr as syn::parse::Parse>::parse, Token![,])
+                .map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        "`touches` is a list of strings: `touches = [\"pods.terminate in shop\", \"nodes.read\"]`",
+                    )
+                })?;
+            KeyValue::Touches(list.into_iter().collect())
+        }
         kw::Key::Crate => {
             eq(input, key, span)?;
             KeyValue::Crate(input.call(syn::Path::parse_mod_style).map_err(|e| {

@@ -202,6 +202,34 @@ impl ExperimentFile {
         for a in section("method") {
             b = b.method(activity(&a, &shared, &mut names).map_err(fail)?);
         }
+        // What the file's Kubernetes functions touch, for an in-cluster Job's RBAC.
+        for a in section("method")
+            .iter()
+            .chain(&probes)
+            .chain(&section("rollbacks"))
+        {
+            let provider = &a["provider"];
+            let (Some(module), Some(func)) = (provider["module"].as_str(), provider["func"].as_str())
+            else {
+                continue;
+            };
+            let Some(f) = super::functions::find(module, func) else {
+                continue;
+            };
+            let ns = provider["arguments"]["ns"]
+                .as_str()
+                .map(|ns| shared.values.text(ns))
+                .filter(|ns| !ns.contains('$'));
+            for op in super::functions::touches(f) {
+                let touch = crate::target::touches::Touch {
+                    operation: *op,
+                    namespace: ns.clone().filter(|_| !op.rules().iter().all(|r| {
+                        r.scope == crate::target::touches::Scope::Cluster
+                    })),
+                };
+                b = b.touches([touch.to_string()]);
+            }
+        }
         for a in section("rollbacks") {
             b = b.rollback(activity(&a, &shared, &mut names).map_err(fail)?);
         }

@@ -451,6 +451,30 @@ pub fn find(module: &str, name: &str) -> Option<&'static Function> {
         .find(|f| f.module == module && f.name == name)
 }
 
+/// What a Kubernetes function touches, as the operations of `touches = [...]` name it: the
+/// RBAC of an in-cluster Job that runs the file is derived from them. Empty for EC2 functions.
+pub fn touches(f: &Function) -> &'static [crate::target::touches::Operation] {
+    use crate::target::touches::Operation::*;
+    if f.target != Target::Kubernetes {
+        return &[];
+    }
+    match f.name {
+        "terminate_pods" | "delete_pods" | "kill_microservice" => &[PodsTerminate],
+        "read_pod_logs" | "should_be_found_in_logs" => &[PodsLogs],
+        "pods_in_phase" | "pods_not_in_phase" | "count_pods" | "count_min_pods"
+        | "pod_is_not_available" | "all_pods_healthy" | "all_microservices_healthy" => {
+            &[PodsRead]
+        }
+        "scale_deployment" | "scale_microservice" => &[DeploymentsScale],
+        "rollout_deployment" => &[DeploymentsRestart],
+        "cordon_node" | "uncordon_node" => &[NodesCordon],
+        "drain_nodes" => &[NodesDrain],
+        "delete_nodes" => &[NodesDelete],
+        "get_nodes" | "all_nodes_must_be_ready_to_schedule" => &[NodesRead],
+        _ => &[DeploymentsRead],
+    }
+}
+
 /// Whether any function of `module` has a native equivalent.
 pub fn knows_module(module: &str) -> bool {
     FUNCTIONS.iter().any(|f| f.module == module)

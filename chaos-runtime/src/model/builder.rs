@@ -14,6 +14,7 @@ pub struct ExperimentBuilder {
     pub(super) group: Option<String>,
     pub(super) parallel: bool,
     pub(super) window: Option<String>,
+    pub(super) touches: Vec<String>,
 }
 
 impl Experiment {
@@ -48,6 +49,7 @@ impl Experiment {
                 concurrency: Concurrency::default(),
                 window: RunWindow::Default,
                 min_interval: None,
+                touches: Vec::new(),
                 steady_state: Vec::new(),
                 method: Vec::new(),
                 rollbacks: Vec::new(),
@@ -56,6 +58,7 @@ impl Experiment {
             group: None,
             parallel: false,
             window: None,
+            touches: Vec::new(),
         }
     }
 }
@@ -194,6 +197,25 @@ impl ExperimentBuilder {
         self.exp.min_interval = Some(interval);
         self
     }
+    /// Declares what the experiment touches in a cluster: operations of the Kubernetes
+    /// target (`"pods.terminate"`, `"deployments.read in shop"`, `"nodes.drain"`; see
+    /// [`Operation`](crate::target::touches::Operation)), from which the least-privilege RBAC
+    /// of its in-cluster Job is derived. An entry that does not parse fails
+    /// [`build`](Self::build).
+    ///
+    /// ```
+    /// use chaos_runtime::{Action, Experiment};
+    /// let exp = Experiment::builder("suite::kill")
+    ///     .touches(["pods.terminate in shop", "deployments.read in shop"])
+    ///     .method(Action::new("kill", |_cx| async { Ok(()) }))
+    ///     .build()?;
+    /// assert_eq!(exp.touches().len(), 2);
+    /// # Ok::<(), chaos_runtime::ExperimentError>(())
+    /// ```
+    pub fn touches<S: Into<String>>(mut self, touches: impl IntoIterator<Item = S>) -> Self {
+        self.touches.extend(touches.into_iter().map(Into::into));
+        self
+    }
     /// Adds a steady-state probe (it needs a tolerance).
     pub fn steady_state(mut self, probe: impl Into<Activity>) -> Self {
         self.exp.steady_state.push(probe.into());
@@ -219,6 +241,15 @@ impl ExperimentBuilder {
                 source,
             })?;
         }
+        for text in &self.touches {
+            let touch = text.parse().map_err(|source| ExperimentError::Touch {
+                experiment: e.name.clone(),
+                source,
+            })?;
+            e.touches.push(touch);
+        }
+        e.touches.sort();
+        e.touches.dedup();
         let err_name = || e.name.clone();
         if e.steady_state.is_empty() && e.method.is_empty() {
             return Err(ExperimentError::Empty(err_name()));

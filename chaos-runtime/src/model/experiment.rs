@@ -67,6 +67,14 @@ pub enum ExperimentError {
         /// What is wrong with the window.
         source: crate::schedule::WindowError,
     },
+    /// A `touches` entry that does not parse.
+    #[error("experiment `{experiment}`: {source}")]
+    Touch {
+        /// The experiment.
+        experiment: String,
+        /// What is wrong with the entry.
+        source: crate::target::touches::TouchError,
+    },
     /// A minimum interval of zero.
     #[error("experiment `{0}`: the minimum interval between runs must be greater than zero")]
     ZeroInterval(String),
@@ -113,6 +121,7 @@ pub struct Experiment {
     pub(crate) concurrency: Concurrency,
     pub(crate) window: RunWindow,
     pub(crate) min_interval: Option<Duration>,
+    pub(crate) touches: Vec<crate::target::touches::Touch>,
     pub(crate) steady_state: Vec<Activity>,
     pub(crate) method: Vec<Activity>,
     pub(crate) rollbacks: Vec<Activity>,
@@ -136,6 +145,7 @@ impl Experiment {
             concurrency: Concurrency::default(),
             window: RunWindow::Default,
             min_interval: None,
+            touches: Vec::new(),
             steady_state: Vec::new(),
             method: Vec::new(),
             rollbacks: Vec::new(),
@@ -183,6 +193,11 @@ impl Experiment {
     /// run history.
     pub fn min_interval(&self) -> Option<Duration> {
         self.min_interval
+    }
+    /// What it declares it touches in a cluster (`touches = [...]`), from which the RBAC of
+    /// its in-cluster Job is derived.
+    pub fn touches(&self) -> &[crate::target::touches::Touch] {
+        &self.touches
     }
     /// The steady-state probes.
     pub fn steady_state(&self) -> &[Activity] {
@@ -238,6 +253,10 @@ impl Experiment {
         }
         if let Some(w) = self.window.text() {
             exp["runtime"]["window"] = json!(w);
+        }
+        if !self.touches.is_empty() {
+            let t: Vec<String> = self.touches.iter().map(|t| t.to_string()).collect();
+            exp["runtime"]["touches"] = json!(t);
         }
         if let Some(i) = self.min_interval {
             exp["runtime"]["min_interval"] = json!(i.as_secs_f64());

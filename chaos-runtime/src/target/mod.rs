@@ -27,6 +27,7 @@ pub(crate) mod undo;
 pub mod http;
 pub mod marker;
 pub mod process;
+pub mod touches;
 
 #[cfg(feature = "aws")]
 pub mod aws;

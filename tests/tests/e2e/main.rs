@@ -11,6 +11,7 @@ mod ec2_examples;
 mod history;
 mod junit;
 mod k8s;
+mod k8s_job;
 mod k8s_journal;
 mod moto_smoke;
 mod nextest;
