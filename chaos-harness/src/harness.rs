@@ -156,7 +156,16 @@ pub fn run_main(
         let harness = HARNESS.get_or_init(|| Harness::new(setup));
         return recover_only(harness);
     }
-    let args = Arguments::from_args();
+    // `--partition`: this process runs one slice of the experiments (a pod of an Indexed Job,
+    // or a CI shard); libtest's parser does not know the flag.
+    let (partition, libtest_args) = match Partition::take(std::env::args().collect()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let args = Arguments::from_iter(libtest_args);
     let files = match crate::chaostoolkit::find(chaostoolkit, Path::new(base)) {
         Ok(files) => files,
         Err(e) => {
@@ -218,6 +227,14 @@ pub fn run_main(
         );
     }
     trials.sort_by(|a, b| a.name().cmp(b.name()));
+    if let Some(p) = partition {
+        trials = trials
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| p.keeps(*i))
+            .map(|(_, t)| t)
+            .collect();
+    }
     let _ = TARGET.set(target_name(file));
     // The ignored experiments this run lists but does not run, for the JUnit file.
     let skipped: Vec<crate::report::cases::Case> = if args.ignored || args.include_ignored {
@@ -246,6 +263,58 @@ pub fn run_main(
         .map(|&(_, code)| code)
         .unwrap_or(OTHER_FAILURE);
     ExitCode::from(code)
+}
+
+/// One slice of the experiments: `--partition index:I/N` (0-based, as a Job's
+/// `JOB_COMPLETION_INDEX`) or nextest's `--partition count:K/N` (1-based): the experiments,
+/// sorted by name, whose position modulo N is the slice's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Partition {
+    index: usize,
+    of: usize,
+}
+
+impl Partition {
+    /// Takes `--partition X` (or `--partition=X`) out of `args`.
+    fn take(args: Vec<String>) -> Result<(Option<Partition>, Vec<String>), String> {
+        let mut rest = Vec::with_capacity(args.len());
+        let mut found = None;
+        let mut it = args.into_iter();
+        while let Some(a) = it.next() {
+            let value = if a == "--partition" {
+                Some(
+                    it.next()
+                        .ok_or("--partition needs a value: index:I/N or count:K/N")?,
+                )
+            } else {
+                a.strip_prefix("--partition=").map(str::to_owned)
+            };
+            match value {
+                Some(v) => found = Some(Partition::parse(&v)?),
+                None => rest.push(a),
+            }
+        }
+        Ok((found, rest))
+    }
+
+    fn parse(v: &str) -> Result<Partition, String> {
+        let bad = || {
+            format!("--partition {v}: expected index:I/N (0-based) or count:K/N (1-based), as index:0/3")
+        };
+        let (kind, slice) = v.split_once(':').ok_or_else(bad)?;
+        let (k, n) = slice.split_once('/').ok_or_else(bad)?;
+        let (k, n): (usize, usize) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+        let index = match kind {
+            "index" if k < n => k,
+            "count" if (1..=n).contains(&k) => k - 1,
+            _ => return Err(bad()),
+        };
+        Ok(Partition { index, of: n })
+    }
+
+    fn keeps(&self, position: usize) -> bool {
+        position % self.of == self.index
+    }
 }
 
 /// The test target's name: its source file's stem.
@@ -704,5 +773,30 @@ mod tests {
         );
         let err = trial_order(Vec::new(), "suite.rs", 0).unwrap_err();
         assert!(err.starts_with("no experiments are registered in this test target (suite.rs)"));
+    }
+}
+
+#[cfg(test)]
+mod partition_tests {
+    use super::Partition;
+
+    #[test]
+    fn partitions_are_taken_out_of_the_arguments() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let (p, rest) =
+            Partition::take(args(&["bin", "--partition", "index:1/3", "--exact", "x"])).unwrap();
+        assert_eq!(p, Some(Partition { index: 1, of: 3 }));
+        assert_eq!(rest, args(&["bin", "--exact", "x"]));
+        let (p, _) = Partition::take(args(&["bin", "--partition=count:3/3"])).unwrap();
+        assert_eq!(p, Some(Partition { index: 2, of: 3 }));
+        let kept: Vec<usize> = (0..7).filter(|i| p.unwrap().keeps(*i)).collect();
+        assert_eq!(kept, [2, 5]);
+        for bad in ["index:3/3", "count:0/3", "hash:1/2", "index:x/2", "index:1"] {
+            let e = Partition::take(args(&["bin", "--partition", bad])).unwrap_err();
+            assert!(
+                e.starts_with(&format!("--partition {bad}: expected")),
+                "{e}"
+            );
+        }
     }
 }

@@ -118,6 +118,13 @@ impl Harness {
             f(&mut setup);
         }
         errors.append(&mut setup.errors);
+        // What the extensions observe (the Kubernetes target's results of an in-cluster Job).
+        let observers: Vec<_> = setup
+            .extensions
+            .iter()
+            .flat_map(|e| e.observers())
+            .collect();
+        setup.observers.extend(observers);
         let notifier = if setup.channels.is_empty() {
             None
         } else {

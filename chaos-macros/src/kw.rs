@@ -244,9 +244,8 @@ mod tests {
             "`every = <duration>` or `fail_fast`"
         );
         assert!(Key::expected().starts_with("one of `title`, `description`,"));
-        assert!(
-            Key::expected().ends_with("`parallel`, `weight`, `window`, `min_interval`, `touches`, `crate`")
-        );
+        assert!(Key::expected()
+            .ends_with("`parallel`, `weight`, `window`, `min_interval`, `touches`, `crate`"));
         assert_eq!(Block::SteadyState.form(), "steady_state!");
         assert_eq!(Outcome::BaselineNotMet.variant(), "BaselineNotMet");
     }

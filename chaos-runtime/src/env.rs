@@ -55,6 +55,18 @@ pub const INTERVALS: &str = "CHAOS_INTERVALS";
 /// The instant windows and intervals are checked at, RFC 3339 (`2026-12-07T10:00:00+01:00`):
 /// to rehearse what a schedule would run then. Default: now.
 pub const NOW: &str = "CHAOS_NOW";
+/// The directory of the pod's service account (token, `ca.crt`, `namespace`) for
+/// `[targets.k8s] in_cluster = true`; default `/var/run/secrets/kubernetes.io/serviceaccount`.
+pub const K8S_SERVICE_ACCOUNT_DIR: &str = "CHAOS_K8S_SERVICE_ACCOUNT_DIR";
+/// Set by the Job `--k8s-manifests` renders (from the downward API): the Job's name. With it,
+/// each run leaves a result ConfigMap and an Event on the Job.
+pub const K8S_JOB: &str = "CHAOS_K8S_JOB";
+/// The Job's uid (owner of the result ConfigMaps, subject of the Events).
+pub const K8S_JOB_UID: &str = "CHAOS_K8S_JOB_UID";
+/// The Job's namespace.
+pub const K8S_NAMESPACE: &str = "CHAOS_K8S_NAMESPACE";
+/// The pod's name.
+pub const K8S_POD: &str = "CHAOS_K8S_POD";
 /// Where the exclusion groups' lock files live.
 pub const LOCK_DIR: &str = "CHAOS_LOCK_DIR";
 

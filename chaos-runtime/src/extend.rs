@@ -196,6 +196,10 @@ pub trait Extension: Send + Sync + 'static {
     fn controls(&self) -> Vec<std::sync::Arc<dyn Control>> {
         Vec::new()
     }
+    /// Observers added to every harness, after those registered on their own.
+    fn observers(&self) -> Vec<std::sync::Arc<dyn Observer>> {
+        Vec::new()
+    }
     /// Called with each run's context before its first event: the place to give the run what
     /// the extension provides (through [`Context::with_stash`]).
     fn start_run(&self, cx: &Context) {
@@ -236,6 +240,9 @@ impl<T: Extension + ?Sized> Extension for std::sync::Arc<T> {
     }
     fn controls(&self) -> Vec<std::sync::Arc<dyn Control>> {
         (**self).controls()
+    }
+    fn observers(&self) -> Vec<std::sync::Arc<dyn Observer>> {
+        (**self).observers()
     }
     fn start_run(&self, cx: &Context) {
         (**self).start_run(cx)

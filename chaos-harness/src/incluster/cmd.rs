@@ -142,10 +142,11 @@ pub(crate) fn job_spec(
     let deadline = m.get_one::<String>("deadline").map_or("1h", String::as_str);
     let deadline = chaos_runtime::settings::parse_duration(deadline)
         .map_err(|e| format!("--deadline: {e}"))?;
-    let settings_text = pod_settings(&text, &target_namespace).map_err(|e| match &settings.path {
-        Some(p) => format!("the settings file {}: {e}", p.display()),
-        None => e,
-    })?;
+    let settings_text =
+        pod_settings(&text, &target_namespace).map_err(|e| match &settings.path {
+            Some(p) => format!("the settings file {}: {e}", p.display()),
+            None => e,
+        })?;
     Ok(JobSpec {
         name: m
             .get_one::<String>("name")
@@ -181,7 +182,9 @@ pub(crate) fn run(args: &[String], specs: &[Spec], target: &str, settings: &Sett
     let schedules = match m.get_one::<String>("schedule") {
         Some(cron) => {
             if cron.split_whitespace().count() != 5 {
-                eprintln!("error: --schedule {cron:?}: five cron fields (minute hour day month weekday)");
+                eprintln!(
+                    "error: --schedule {cron:?}: five cron fields (minute hour day month weekday)"
+                );
                 return ExitCode::from(2);
             }
             vec![Schedule {

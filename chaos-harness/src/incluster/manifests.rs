@@ -252,7 +252,10 @@ pub(crate) fn pod_settings(settings: &str, target_namespace: &str) -> Result<Str
     let mut report = table(&mut t, "report")?;
     report.remove("junit");
     report.insert("html".into(), format!("{WORK_DIR}/report.html").into());
-    report.insert("history".into(), format!("{WORK_DIR}/history.sqlite").into());
+    report.insert(
+        "history".into(),
+        format!("{WORK_DIR}/history.sqlite").into(),
+    );
     t.insert("report".into(), toml::Value::Table(report));
     toml::to_string(&t).map_err(|e| e.to_string())
 }

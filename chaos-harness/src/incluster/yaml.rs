@@ -50,7 +50,7 @@ mod tests {
         let y = super::stream(&[doc.clone(), doc]);
         assert!(y.starts_with("---\napiVersion: v1\n"), "{y}");
         assert!(y.contains("\nkind: ConfigMap\n"), "{y}");
-        assert!(y.contains("chaos.toml: |\n      [a]\n      b = 1\n"), "{y}");
+        assert!(y.contains("chaos.toml: |\n    [a]\n    b = 1\n"), "{y}");
         assert_eq!(y.matches("---\n").count(), 2);
     }
 }

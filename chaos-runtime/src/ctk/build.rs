@@ -209,7 +209,8 @@ impl ExperimentFile {
             .chain(&section("rollbacks"))
         {
             let provider = &a["provider"];
-            let (Some(module), Some(func)) = (provider["module"].as_str(), provider["func"].as_str())
+            let (Some(module), Some(func)) =
+                (provider["module"].as_str(), provider["func"].as_str())
             else {
                 continue;
             };
@@ -223,9 +224,11 @@ impl ExperimentFile {
             for op in super::functions::touches(f) {
                 let touch = crate::target::touches::Touch {
                     operation: *op,
-                    namespace: ns.clone().filter(|_| !op.rules().iter().all(|r| {
-                        r.scope == crate::target::touches::Scope::Cluster
-                    })),
+                    namespace: ns.clone().filter(|_| {
+                        !op.rules()
+                            .iter()
+                            .all(|r| r.scope == crate::target::touches::Scope::Cluster)
+                    }),
                 };
                 b = b.touches([touch.to_string()]);
             }

@@ -461,10 +461,13 @@ pub fn touches(f: &Function) -> &'static [crate::target::touches::Operation] {
     match f.name {
         "terminate_pods" | "delete_pods" | "kill_microservice" => &[PodsTerminate],
         "read_pod_logs" | "should_be_found_in_logs" => &[PodsLogs],
-        "pods_in_phase" | "pods_not_in_phase" | "count_pods" | "count_min_pods"
-        | "pod_is_not_available" | "all_pods_healthy" | "all_microservices_healthy" => {
-            &[PodsRead]
-        }
+        "pods_in_phase"
+        | "pods_not_in_phase"
+        | "count_pods"
+        | "count_min_pods"
+        | "pod_is_not_available"
+        | "all_pods_healthy"
+        | "all_microservices_healthy" => &[PodsRead],
         "scale_deployment" | "scale_microservice" => &[DeploymentsScale],
         "rollout_deployment" => &[DeploymentsRestart],
         "cordon_node" | "uncordon_node" => &[NodesCordon],

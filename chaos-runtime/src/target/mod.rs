@@ -43,15 +43,19 @@ pub use settings::{TargetSettings, TargetSettingsError};
 pub use undo::{undo_kind, IntendError, Intent, UndoKind};
 
 /// The extensions the compiled-in targets need on every run: with the `k8s` feature, its
-/// Events ([`k8s::ClusterEvents`]). A harness registers them before the user's setup.
+/// Events ([`k8s::ClusterEvents`]) and, in a Job `--k8s-manifests` rendered, each run's
+/// verdict left in the cluster ([`k8s::JobResults`]). A harness registers them before the
+/// user's setup.
 ///
 /// ```
 /// let builtin = chaos_runtime::target::extensions();
-/// assert_eq!(builtin.len(), usize::from(cfg!(feature = "k8s")));
+/// assert_eq!(builtin.len(), 2 * usize::from(cfg!(feature = "k8s")));
 /// ```
 pub fn extensions() -> Vec<std::sync::Arc<dyn crate::extend::Extension>> {
     vec![
         #[cfg(feature = "k8s")]
         std::sync::Arc::new(k8s::ClusterEvents),
+        #[cfg(feature = "k8s")]
+        std::sync::Arc::new(k8s::JobResults),
     ]
 }

@@ -33,7 +33,11 @@ pub struct Rule {
     pub scope: Scope,
 }
 
-const fn ns(api_group: &'static str, resource: &'static str, verbs: &'static [&'static str]) -> Rule {
+const fn ns(
+    api_group: &'static str,
+    resource: &'static str,
+    verbs: &'static [&'static str],
+) -> Rule {
     Rule {
         api_group,
         resource,

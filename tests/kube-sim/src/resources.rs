@@ -576,7 +576,10 @@ const OPENAPI_GVS: &[(&str, &str)] = &[
     ("apis/events.k8s.io/v1", "events.k8s.io"),
     ("apis/policy/v1", "policy"),
     ("apis/batch/v1", "batch"),
-    ("apis/rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io"),
+    (
+        "apis/rbac.authorization.k8s.io/v1",
+        "rbac.authorization.k8s.io",
+    ),
 ];
 
 /// `/openapi/v3`: the index of per-group-version documents.

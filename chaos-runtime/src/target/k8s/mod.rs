@@ -44,6 +44,8 @@
 //! `events = false` stops the Events.
 
 mod events;
+mod in_cluster;
+mod job;
 mod logs;
 mod markers;
 mod nodes;
@@ -52,6 +54,8 @@ mod pods;
 mod workloads;
 
 pub use events::{ClusterEvents, REPORTING_CONTROLLER};
+pub use in_cluster::SERVICE_ACCOUNT_DIR;
+pub use job::{JobIdentity, JobResults, RESULT_LABEL};
 pub use logs::LogRead;
 pub(crate) use markers::markers;
 pub use nodes::{node, nodes, uncordon_cordoned, NodeInfo, Nodes};
@@ -476,9 +480,7 @@ async fn config(
         }
     };
     if s.in_cluster {
-        return kube::Config::incluster().map_err(|e| {
-            K8sError::Config(format!("in-cluster: {}", crate::error::error_chain(&e)))
-        });
+        return custom(in_cluster::kubeconfig()?, "in-cluster".into()).await;
     }
     if let Some(path) = &s.kubeconfig {
         return custom(from_file(path)?, format!("kubeconfig {path}")).await;

@@ -29,7 +29,13 @@ fn discovery() {
         .collect();
     assert_eq!(
         gnames,
-        ["apps", "events.k8s.io", "policy", "batch", "rbac.authorization.k8s.io"]
+        [
+            "apps",
+            "events.k8s.io",
+            "policy",
+            "batch",
+            "rbac.authorization.k8s.io"
+        ]
     );
     let apps = get(&sim, "/apis/apps/v1").json();
     let scale = apps["resources"]
