@@ -1,7 +1,7 @@
 //! `<harness> --catalogue`: a machine-readable listing of this harness's experiments, for tools
 //! and dashboards: each experiment's name, title, tags, where it is defined, its activities
-//! with their tolerances, its window and interval, what it expects; the cargo features the
-//! harness was built with; and the JSON Schema of the settings file with an example.
+//! with their tolerances, its window and interval, what it touches in a cluster and the cargo
+//! feature that needs, what it expects; the cargo features the harness was built with; and the JSON Schema of the settings file with an example.
 //! (`--list` stays libtest's, as nextest reads it.)
 
 use crate::harness::Spec;
@@ -89,6 +89,14 @@ fn entry(spec: &Spec, settings: &Settings) -> Value {
             v["parallel"] = json!(exp.concurrency().group().is_none());
             v["weight"] = json!(exp.weight());
             v["activities"] = json!(activities(&exp));
+            let touches: Vec<String> = exp.touches().iter().map(|t| t.to_string()).collect();
+            // What it needs built in: the Kubernetes target for what it declares it touches.
+            v["features"] = json!(if touches.is_empty() {
+                vec![]
+            } else {
+                vec!["k8s"]
+            });
+            v["touches"] = json!(touches);
         }
         Err(e) => v["error"] = json!(e),
     }

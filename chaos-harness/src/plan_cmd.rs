@@ -14,7 +14,7 @@ use std::process::ExitCode;
 pub(crate) const PLAN_FLAG: &str = "--plan";
 
 fn command() -> Command {
-    Command::new("--plan")
+    let cmd = Command::new("--plan")
         .about("Plans this harness's experiments: when each should run, inside its window, from a seed")
         .no_binary_name(true)
         .arg(
@@ -65,9 +65,9 @@ fn command() -> Command {
         .arg(
             Arg::new("format")
                 .long("format")
-                .value_parser(["text", "json", "cron"])
+                .value_parser(["text", "json", "cron", "cronjob"])
                 .default_value("text")
-                .help("text; JSON for tools; or cron lines (UTC) for CI"),
+                .help("text; JSON for tools; cron lines (UTC) for CI; or Kubernetes CronJobs (with --image, as --k8s-manifests)"),
         )
         .arg(
             Arg::new("command")
@@ -81,7 +81,9 @@ fn command() -> Command {
                 .value_name("FILTER")
                 .action(ArgAction::Append)
                 .help("only experiments whose name contains one of these"),
-        )
+        );
+    // `--format cronjob`: the in-cluster Job's flags (`--image`...).
+    crate::incluster::cmd::job_args(cmd, false)
 }
 
 /// What the run was asked for, and the seed it drew with, for the replay line.
@@ -196,6 +198,7 @@ pub(crate) fn run(args: &[String], specs: &[Spec], target: &str, settings: &Sett
         .flatten()
         .collect();
     let mut subjects = Vec::new();
+    let mut planned: Vec<&Spec> = Vec::new();
     for spec in specs {
         let name = spec.name();
         if !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str())) {
@@ -214,6 +217,7 @@ pub(crate) fn run(args: &[String], specs: &[Spec], target: &str, settings: &Sett
             window,
             min_interval,
         });
+        planned.push(spec);
     }
     let p = plan(
         &subjects,
@@ -230,10 +234,62 @@ pub(crate) fn run(args: &[String], specs: &[Spec], target: &str, settings: &Sett
             target,
             m.get_one::<String>("command").map_or("", String::as_str),
         ),
+        Some("cronjob") => match cronjobs(&m, &p, &planned, target, settings) {
+            Ok(out) => out,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
         _ => text(&p, &asked, &subjects),
     };
     print!("{out}");
     ExitCode::SUCCESS
+}
+
+/// The plan as the in-cluster Job's manifests with one CronJob per planned run (its minute,
+/// hour, day and month in UTC, running `--exact <experiment>`); the RBAC covers the planned
+/// experiments.
+fn cronjobs(
+    m: &ArgMatches,
+    p: &Plan,
+    planned: &[&Spec],
+    target: &str,
+    settings: &Settings,
+) -> Result<String, String> {
+    use crate::incluster::cmd::{dns_name, job_spec};
+    use crate::incluster::manifests::{render, Schedule};
+    if m.get_one::<String>("image").is_none() {
+        return Err(
+            "--format cronjob needs --image (the image that holds this harness binary)".into(),
+        );
+    }
+    let base = m
+        .get_one::<String>("name")
+        .cloned()
+        .unwrap_or_else(|| dns_name(&format!("chaos-{target}")));
+    let schedules: Vec<Schedule> = p
+        .runs
+        .iter()
+        .filter(|r| r.skipped.is_none())
+        .enumerate()
+        .map(|(i, r)| {
+            let t = utc(r.at.timestamp());
+            Schedule {
+                // The run's number keeps two runs of one minute apart.
+                name: format!(
+                    "{}-{}-{i}",
+                    dns_name(&base).chars().take(36).collect::<String>(),
+                    t.strftime("%m%d-%H%M")
+                ),
+                cron: format!("{} {} {} {} *", t.minute(), t.hour(), t.day(), t.month()),
+                time_zone: "UTC".into(),
+                args: vec!["--exact".into(), r.experiment.clone()],
+            }
+        })
+        .collect();
+    let spec = job_spec(m, planned, target, settings, schedules)?;
+    Ok(crate::incluster::yaml::stream(&render(&spec)))
 }
 
 fn utc(t: Timestamp) -> jiff::Zoned {

@@ -108,7 +108,7 @@ pub(crate) fn dns_name(s: &str) -> String {
 /// The Job of `specs` as `m` describes it.
 pub(crate) fn job_spec(
     m: &ArgMatches,
-    specs: &[Spec],
+    specs: &[&Spec],
     target: &str,
     settings: &Settings,
     schedules: Vec<Schedule>,
@@ -197,11 +197,13 @@ pub(crate) fn run(args: &[String], specs: &[Spec], target: &str, settings: &Sett
                     .get_one::<String>("time-zone")
                     .cloned()
                     .unwrap_or_else(|| "UTC".into()),
+                args: Vec::new(),
             }]
         }
         None => Vec::new(),
     };
-    match job_spec(&m, specs, target, settings, schedules) {
+    let specs: Vec<&Spec> = specs.iter().collect();
+    match job_spec(&m, &specs, target, settings, schedules) {
         Ok(spec) => {
             print!("{}", yaml::stream(&render(&spec)));
             ExitCode::SUCCESS

@@ -23,6 +23,9 @@ pub(crate) struct Schedule {
     pub cron: String,
     /// The IANA zone the fields are read in.
     pub time_zone: String,
+    /// What the harness is given (`--exact <experiment>` for a planned run; none: every
+    /// experiment).
+    pub args: Vec<String>,
 }
 
 /// What the manifests are made from.
@@ -67,8 +70,8 @@ fn meta(spec: &JobSpec, name: &str, namespace: Option<&str>) -> Value {
 }
 
 /// The RBAC the Job needs: its experiments' touches (and the Events the Kubernetes target
-/// writes where they act), and its own results: a ConfigMap per run and an Event on the Job,
-/// in its namespace.
+/// writes where they act), and its own results: a ConfigMap per run, the summary, and an
+/// Event on the Job, in its namespace.
 pub(crate) fn rbac(spec: &JobSpec) -> Rbac {
     let mut rbac = Rbac::of(&spec.touches, &spec.target_namespace);
     if !spec.touches.is_empty() {
@@ -78,7 +81,13 @@ pub(crate) fn rbac(spec: &JobSpec) -> Rbac {
             rbac.grant(&ns, "events.k8s.io", "events", &["create"]);
         }
     }
-    rbac.grant(&spec.namespace, "", "configmaps", &["create"]);
+    // The result ConfigMaps, and the summary every pod adds to.
+    rbac.grant(
+        &spec.namespace,
+        "",
+        "configmaps",
+        &["create", "get", "update"],
+    );
     rbac.grant(&spec.namespace, "events.k8s.io", "events", &["create"]);
     rbac
 }
@@ -97,11 +106,11 @@ fn subject(spec: &JobSpec) -> Value {
     json!([{ "kind": "ServiceAccount", "name": spec.name, "namespace": spec.namespace }])
 }
 
-/// The pod template: the harness binary, its settings mounted, the Job's identity from the
-/// downward API (for the result ConfigMaps and the Event on the Job).
-fn pod_template(spec: &JobSpec) -> Value {
+/// The pod template: the harness binary with `extra` arguments, its settings mounted, the
+/// Job's identity from the downward API (for the result ConfigMaps and the Event on the Job).
+fn pod_template(spec: &JobSpec, extra: &[String]) -> Value {
     let field = |path: &str| json!({ "fieldRef": { "fieldPath": path } });
-    let mut args: Vec<String> = Vec::new();
+    let mut args: Vec<String> = extra.to_vec();
     if spec.shards > 1 {
         args.push("--partition".into());
         args.push(format!("index:$(JOB_COMPLETION_INDEX)/{}", spec.shards));
@@ -139,11 +148,11 @@ fn pod_template(spec: &JobSpec) -> Value {
     })
 }
 
-fn job_spec(spec: &JobSpec) -> Value {
+fn job_spec(spec: &JobSpec, extra: &[String]) -> Value {
     let mut s = json!({
         "backoffLimit": 0,
         "activeDeadlineSeconds": spec.deadline.as_secs().max(1),
-        "template": pod_template(spec),
+        "template": pod_template(spec, extra),
     });
     if spec.shards > 1 {
         s["completionMode"] = json!("Indexed");
@@ -204,7 +213,7 @@ pub(crate) fn render(spec: &JobSpec) -> Vec<Value> {
             "apiVersion": "batch/v1",
             "kind": "Job",
             "metadata": meta(spec, &spec.name, Some(&spec.namespace)),
-            "spec": job_spec(spec),
+            "spec": job_spec(spec, &[]),
         }));
     }
     for s in &spec.schedules {
@@ -216,7 +225,7 @@ pub(crate) fn render(spec: &JobSpec) -> Vec<Value> {
                 "schedule": s.cron,
                 "timeZone": s.time_zone,
                 "concurrencyPolicy": "Forbid",
-                "jobTemplate": { "metadata": { "labels": labels(spec) }, "spec": job_spec(spec) },
+                "jobTemplate": { "metadata": { "labels": labels(spec) }, "spec": job_spec(spec, &s.args) },
             },
         }));
     }

@@ -160,16 +160,17 @@ fn key(input: ParseStream) -> syn::Result<Key> {
         }
         kw::Key::Touches => {
             eq(input, key, span)?;
+            const HELP: &str = "`touches` is a list of strings: `touches = [\"pods.terminate in shop\", \"nodes.read\"]`";
+            if !input.peek(syn::token::Bracket) {
+                return Err(syn::Error::new(input.span(), HELP));
+            }
             let content;
             syn::bracketed!(content in input);
-            let list = content
-                .parse_terminated(<LitStr as syn::parse::Parse>::parse, Token![,])
-                .map_err(|e| {
-                    syn::Error::new(
-                        e.span(),
-                        "`touches` is a list of strings: `touches = [\"pods.terminate in shop\", \"nodes.read\"]`",
-                    )
-                })?;
+            // The whole list is taken first, so that a bad entry is one error, not two.
+            let tokens: TokenStream = content.parse()?;
+            let list = syn::punctuated::Punctuated::<LitStr, Token![,]>::parse_terminated
+                .parse2(tokens)
+                .map_err(|e| syn::Error::new(e.span(), HELP))?;
             KeyValue::Touches(list.into_iter().collect())
         }
         kw::Key::Crate => {

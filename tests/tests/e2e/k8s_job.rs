@@ -114,7 +114,7 @@ impl Cluster {
 }
 
 /// The YAML stream as JSON documents (read by yaml-rust2, not by the code that wrote it).
-fn docs(yaml: &str) -> Vec<Value> {
+pub(crate) fn docs(yaml: &str) -> Vec<Value> {
     fn json(y: &yaml_rust2::Yaml) -> Value {
         use yaml_rust2::Yaml;
         match y {
@@ -419,6 +419,8 @@ fn the_rbac_allows_what_the_examples_do_and_nothing_else() {
     // (checked by the in-cluster run below).
     let own: BTreeSet<_> = [
         ("chaos", "", "configmaps", "create"),
+        ("chaos", "", "configmaps", "get"),
+        ("chaos", "", "configmaps", "update"),
         ("chaos", "events.k8s.io", "events", "create"),
     ]
     .iter()
@@ -447,7 +449,7 @@ fn the_rbac_allows_what_the_examples_do_and_nothing_else() {
         rendered.len(),
         granted.len()
     );
-    assert_eq!((rendered.len(), rules, granted.len()), (9, 8, 10));
+    assert_eq!((rendered.len(), rules, granted.len()), (9, 8, 12));
 }
 
 /// A TLS front for the simulated cluster with a CA of its own, and a service account
@@ -478,39 +480,77 @@ fn pod_environment(c: &Cluster) -> (TlsForward, PathBuf) {
     (front, sa)
 }
 
+/// The two pods of an Indexed Job of two shards, run at once as the Job's pods would be.
 #[test]
-fn in_a_pod_the_harness_leaves_its_verdict_in_the_cluster() {
+fn in_pods_the_harness_leaves_its_verdicts_in_the_cluster() {
     let c = Cluster::start();
     let (front, sa) = pod_environment(&c);
-    // The settings the pod reads: the ConfigMap the manifests hold.
-    let rendered = docs(&c.manifests(&[]));
+    // The settings the pods read: the ConfigMap the manifests hold.
+    let rendered = docs(&c.manifests(&["--shards", "2"]));
     let cm = rendered.iter().find(|d| d["kind"] == "ConfigMap").unwrap();
     std::fs::write(
         c.path("pod.toml"),
         cm["data"]["chaos.toml"].as_str().unwrap(),
     )
     .unwrap();
-    let out = c
-        .harness()
-        .env("CHAOS_SETTINGS", c.path("pod.toml"))
-        .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
-        .env("KUBERNETES_SERVICE_PORT", front.port().to_string())
-        .env("CHAOS_K8S_SERVICE_ACCOUNT_DIR", &sa)
-        .env("CHAOS_K8S_JOB", "chaos-k8s")
-        .env("CHAOS_K8S_JOB_UID", "0b9e6d4e-job-uid")
-        .env("CHAOS_K8S_NAMESPACE", "chaos")
-        .env("CHAOS_K8S_POD", "chaos-k8s-7xk2p")
-        .env("CHAOS_HTML", "off")
-        .args(["--exact", "k8s::kill_pods_with_label"])
-        .output()
-        .expect("the harness runs");
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // It talked to the API server with the service account's token, over TLS.
+    let job = rendered.iter().find(|d| d["kind"] == "Job").unwrap();
+    let args: Vec<String> = job["spec"]["template"]["spec"]["containers"][0]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect();
+    let pods: Vec<_> = (0..2)
+        .map(|index| {
+            // Kubernetes expands $(JOB_COMPLETION_INDEX) from the pod's environment.
+            let args: Vec<String> = args
+                .iter()
+                .map(|a| a.replace("$(JOB_COMPLETION_INDEX)", &index.to_string()))
+                .collect();
+            c.harness()
+                .env("CHAOS_SETTINGS", c.path("pod.toml"))
+                .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+                .env("KUBERNETES_SERVICE_PORT", front.port().to_string())
+                .env("CHAOS_K8S_SERVICE_ACCOUNT_DIR", &sa)
+                .env("CHAOS_K8S_JOB", "chaos-k8s")
+                .env("CHAOS_K8S_JOB_UID", "0b9e6d4e-job-uid")
+                .env("CHAOS_K8S_NAMESPACE", "chaos")
+                .env("CHAOS_K8S_POD", format!("chaos-k8s-{index}-7xk2p"))
+                .env("CHAOS_HTML", "off")
+                .env("JOB_COMPLETION_INDEX", index.to_string())
+                .args(&args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("the harness starts")
+        })
+        .collect();
+    let mut ran: Vec<Vec<String>> = Vec::new();
+    for pod in pods {
+        let out = pod.wait_with_output().expect("the harness ends");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ran.push(
+            stdout
+                .lines()
+                .filter_map(|l| l.strip_prefix("test "))
+                .filter_map(|l| l.split_whitespace().next())
+                .filter(|name| name.contains("::"))
+                .map(str::to_owned)
+                .collect(),
+        );
+    }
+    // The two shards ran the five experiments between them, each once.
+    assert_eq!((ran[0].len(), ran[1].len()), (3, 2), "{ran:?}");
+    let mut all: Vec<&String> = ran.iter().flatten().collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 5, "{ran:?}");
+    // They talked to the API server with the service account's token, over TLS.
     let requests = c.sim.requests();
     assert!(requests
         .iter()
@@ -521,66 +561,98 @@ fn in_a_pod_the_harness_leaves_its_verdict_in_the_cluster() {
             .all(|r| r.authorization.as_deref() == Some("Bearer sa-token-for-chaos-k8s")),
         "{requests:#?}"
     );
-    // The result ConfigMap: owned by the Job, labelled, with the outcome and the journal.
+    // A result ConfigMap per run: owned by the Job, labelled, with the outcome and the journal.
     let results: Vec<Value> = c
         .sim
         .list("configmaps", "chaos")
         .into_iter()
-        .filter(|m| {
-            m["metadata"]["labels"]["chaos-harness.dev/job"] == "chaos-k8s"
-                && m["data"]["outcome"].is_string()
-        })
+        .filter(|m| m["data"]["journal.json"].is_string())
         .collect();
+    assert_eq!(results.len(), 5, "{results:#?}");
+    let kill = results
+        .iter()
+        .find(|r| r["data"]["experiment"] == "k8s::kill_pods_with_label")
+        .expect("the kill-pods result");
+    assert_eq!(kill["data"]["outcome"], "passed");
     assert_eq!(
-        results.len(),
-        1,
-        "{results:#?}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        kill["metadata"]["labels"]["chaos-harness.dev/job"],
+        "chaos-k8s"
     );
-    let r = &results[0];
-    assert_eq!(r["data"]["outcome"], "passed");
-    assert_eq!(r["data"]["experiment"], "k8s::kill_pods_with_label");
     assert_eq!(
-        r["metadata"]["labels"]["chaos-harness.dev/outcome"],
+        kill["metadata"]["labels"]["chaos-harness.dev/outcome"],
         "passed"
     );
     assert_eq!(
-        r["metadata"]["ownerReferences"][0]["uid"],
+        kill["metadata"]["ownerReferences"][0]["uid"],
         "0b9e6d4e-job-uid"
     );
     let journal: Value =
-        serde_json::from_str(r["data"]["journal.json"].as_str().unwrap()).expect("the journal");
+        serde_json::from_str(kill["data"]["journal.json"].as_str().unwrap()).expect("the journal");
     assert_eq!(journal["outcome"], "passed");
-    // The Event on the Job names the verdict and the result.
-    let events = c.sim.events("chaos");
-    let verdict = events
-        .iter()
-        .find(|e| e["regarding"]["kind"] == "Job")
-        .expect("an Event on the Job");
-    assert_eq!(verdict["regarding"]["name"], "chaos-k8s");
-    assert_eq!(verdict["reason"], "ChaosPassed");
-    assert_eq!(verdict["type"], "Normal");
-    let name = r["metadata"]["name"].as_str().unwrap();
+    // The summary both pods added to: one line per experiment, none lost.
+    let summary = c
+        .sim
+        .get("configmaps", "chaos", "chaos-k8s-summary")
+        .expect("the summary");
+    let lines = summary["data"].as_object().expect("summary data");
+    assert_eq!(lines.len(), 5, "{summary:#}");
+    let line = lines["k8s__kill_pods_with_label"].as_str().unwrap();
+    let name = kill["metadata"]["name"].as_str().unwrap();
     assert!(
-        verdict["note"]
+        line.starts_with(&format!("passed (configmap/{name}, pod chaos-k8s-")),
+        "{line}"
+    );
+    // An Event on the Job per run, naming the verdict and the result.
+    let events = c.sim.events("chaos");
+    let verdicts: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["regarding"]["kind"] == "Job")
+        .collect();
+    assert_eq!(verdicts.len(), 5);
+    let v = verdicts
+        .iter()
+        .find(|e| {
+            e["note"]
+                .as_str()
+                .unwrap()
+                .contains("k8s::kill_pods_with_label")
+        })
+        .unwrap();
+    assert_eq!(
+        (
+            v["regarding"]["name"].as_str(),
+            v["reason"].as_str(),
+            v["type"].as_str()
+        ),
+        (Some("chaos-k8s"), Some("ChaosPassed"), Some("Normal"))
+    );
+    assert!(
+        v["note"]
             .as_str()
             .unwrap()
             .ends_with(&format!("(result: configmap/{name})")),
-        "{verdict}"
+        "{v}"
     );
-    // And the experiment's own Events where it acted.
+    // And the experiments' own Events where they acted.
     assert!(c
         .sim
         .events("demo")
         .iter()
         .any(|e| e["reason"] == "ChaosPodsTerminated"));
-    // Every request was one the rendered RBAC grants.
+    // Every request was one the rendered RBAC grants, and the Job's own grants were used.
     let granted = grants(&rendered);
-    for (ns, g, res, v) in requests.iter().filter_map(access) {
+    let used: BTreeSet<_> = requests.iter().filter_map(access).collect();
+    for (ns, g, res, v) in &used {
         assert!(
             granted.contains(&(ns.clone(), g.clone(), res.clone(), v.clone()))
                 || granted.contains(&(String::new(), g.clone(), res.clone(), v.clone())),
             "{v} {g}/{res} in {ns:?} is not granted"
+        );
+    }
+    for verb in ["create", "get", "update"] {
+        assert!(
+            used.contains(&("chaos".into(), "".into(), "configmaps".into(), verb.into())),
+            "configmaps {verb}: {used:#?}"
         );
     }
 }

@@ -385,6 +385,8 @@ fn the_catalogue_lists_the_experiments_and_a_schema_the_settings_meet() {
     assert_eq!(by("settings_window")["window_source"], "settings");
     assert_eq!(by("any_time")["window"], serde_json::Value::Null);
     assert_eq!(by("hourly")["min_interval_seconds"], 3600);
+    assert_eq!(by("hourly")["touches"], serde_json::json!([]));
+    assert_eq!(by("hourly")["features"], serde_json::json!([]));
     assert_eq!(by("hourly")["title"], "at most once an hour");
     let acts = by("hourly")["activities"].as_array().unwrap();
     assert_eq!(
@@ -435,4 +437,73 @@ fn the_catalogue_lists_the_experiments_and_a_schema_the_settings_meet() {
     let out = cmd.arg("--settings-schema").output().expect("the schema");
     let alone: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(&alone, schema);
+}
+
+/// `--plan --format cronjob`: the in-cluster Job's manifests with a CronJob per planned run,
+/// each at its minute in UTC, running that one experiment.
+#[test]
+fn a_plan_renders_as_cronjobs_of_the_in_cluster_job() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let plan = |format: &[&str]| {
+        let (mut cmd, _, _) = command(EXE, tmp.path());
+        let out = cmd
+            .env("CHAOS_SETTINGS", settings(tmp.path()))
+            .args([
+                "--plan",
+                "--per-day",
+                "2",
+                "--from",
+                "2026-12-07",
+                "--days",
+                "2",
+                "--seed",
+                "9",
+            ])
+            .args(format)
+            .arg("weekdays")
+            .output()
+            .expect("the harness plans");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (_, json, _) = plan(&["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let (code, yaml, _) = plan(&[
+        "--format",
+        "cronjob",
+        "--image",
+        "registry.example/chaos:1",
+        "--namespace",
+        "chaos",
+    ]);
+    assert_eq!(code, Some(0), "{yaml}");
+    let docs = super::k8s_job::docs(&yaml);
+    let cronjobs: Vec<&serde_json::Value> =
+        docs.iter().filter(|d| d["kind"] == "CronJob").collect();
+    let runs = json["runs"].as_array().unwrap();
+    assert_eq!(cronjobs.len(), runs.len());
+    assert_eq!(runs.len(), 4);
+    for (cj, r) in cronjobs.iter().zip(runs) {
+        let at: jiff::Timestamp = r["utc"].as_str().unwrap().parse().unwrap();
+        let t = at.to_zoned(jiff::tz::TimeZone::UTC);
+        assert_eq!(
+            cj["spec"]["schedule"],
+            format!("{} {} {} {} *", t.minute(), t.hour(), t.day(), t.month())
+        );
+        assert_eq!(cj["spec"]["timeZone"], "UTC");
+        let container = &cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(
+            container["args"],
+            serde_json::json!(["--exact", "schedule_fixtures::weekdays"])
+        );
+        assert_eq!(container["image"], "registry.example/chaos:1");
+    }
+    assert!(docs.iter().all(|d| d["kind"] != "Job"));
+    // Without an image there is nothing to run.
+    let (code, _, err) = plan(&["--format", "cronjob"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--format cronjob needs --image"), "{err}");
 }

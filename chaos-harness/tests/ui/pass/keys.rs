@@ -14,6 +14,7 @@ use chaos_harness::prelude::*;
     weight = 10,
     window = "Mon-Fri 09:00-15:00 Europe/Paris",
     min_interval = 1d,
+    touches = ["pods.terminate in shop", "nodes.read"],
 )]
 async fn all_keys(cx: &Context) {
     steady_state! {
@@ -129,6 +130,13 @@ async fn window_with_a_typo(cx: &Context) {
     }
 }
 
+#[experiment(touches = ["pods.delete"])]
+async fn touches_with_a_typo(cx: &Context) {
+    method! {
+        action "poke" { 1 };
+    }
+}
+
 fn main() {
     for build in [
         all_keys as fn() -> _,
@@ -160,4 +168,8 @@ fn main() {
     // The time zone database is the runtime's: a misspelled zone fails the build, named.
     let err = window_with_a_typo().unwrap_err().to_string();
     assert!(err.contains("`Europe/Pariss` is not an IANA time zone"), "{err}");
+    let touches: Vec<String> = all.touches().iter().map(|t| t.to_string()).collect();
+    assert_eq!(touches, ["pods.terminate in shop", "nodes.read"]);
+    let err = touches_with_a_typo().unwrap_err().to_string();
+    assert!(err.contains("unknown operation `pods.delete`; expected one of pods.read, pods.terminate"), "{err}");
 }

@@ -1,6 +1,7 @@
 //! In a Job that `--k8s-manifests` rendered, each run's verdict is left in the cluster: a
 //! result ConfigMap (the outcome, the findings and the journal; owned by the Job, so it goes
-//! with it) and an Event on the Job. The Job itself completes or fails with the harness's exit
+//! with it), a line in the Job's summary ConfigMap (`<job>-summary`, which every pod of a
+//! sharded Job adds to) and an Event on the Job. The Job itself completes or fails with the harness's exit
 //! code. The Job's identity comes from the downward API (`CHAOS_K8S_JOB`, ...), the cluster
 //! is the pod's own (the in-cluster configuration).
 
@@ -228,12 +229,97 @@ async fn write(job: &JobIdentity, journal: &Value) -> Result<String, String> {
         .await
         .map_err(|e| format!("the result ConfigMap: {e}"))?;
     let name = created.metadata.name.unwrap_or_default();
+    summarize(&cms, job, journal, &name).await?;
     let events: Api<Event> = Api::namespaced(client, &job.namespace);
     events
         .create(&pp, &verdict_event(job, journal, Some(&name)))
         .await
         .map_err(|e| format!("the Event on job/{}: {e}", job.name))?;
     Ok(name)
+}
+
+/// A ConfigMap key for `experiment`: `k8s::kill` → `k8s__kill`.
+fn summary_key(experiment: &str) -> String {
+    experiment
+        .replace("::", "__")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-._".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(253)
+        .collect()
+}
+
+/// Adds this run to the Job's summary, the ConfigMap `<job>-summary` (one key per experiment:
+/// its outcome and its result): every pod of a sharded Job adds its own, read-modify-write
+/// with the resourceVersion as precondition, retried on a conflict, so that none is lost.
+async fn summarize(
+    cms: &Api<ConfigMap>,
+    job: &JobIdentity,
+    journal: &Value,
+    result: &str,
+) -> Result<(), String> {
+    let run = crate::history::Run::from_journal(journal, None, None);
+    let name = format!("{}-summary", job.name.chars().take(240).collect::<String>());
+    let key = summary_key(&run.experiment);
+    let mut line = format!("{} (configmap/{result}", run.outcome);
+    if let Some(pod) = &job.pod {
+        line.push_str(&format!(", pod {pod}"));
+    }
+    line.push(')');
+    let pp = PostParams::default();
+    for _ in 0..20 {
+        let existing = cms
+            .get_opt(&name)
+            .await
+            .map_err(|e| format!("the summary configmap/{name}: {e}"))?;
+        let written = match existing {
+            None => {
+                let cm = ConfigMap {
+                    metadata: ObjectMeta {
+                        name: Some(name.clone()),
+                        namespace: Some(job.namespace.clone()),
+                        labels: Some(BTreeMap::from([(
+                            RESULT_LABEL.to_owned(),
+                            label_value(&job.name),
+                        )])),
+                        owner_references: job.uid.clone().map(|uid| {
+                            vec![OwnerReference {
+                                api_version: "batch/v1".into(),
+                                kind: "Job".into(),
+                                name: job.name.clone(),
+                                uid,
+                                ..OwnerReference::default()
+                            }]
+                        }),
+                        ..ObjectMeta::default()
+                    },
+                    data: Some(BTreeMap::from([(key.clone(), line.clone())])),
+                    ..ConfigMap::default()
+                };
+                cms.create(&pp, &cm).await.map(drop)
+            }
+            Some(mut cm) => {
+                cm.data
+                    .get_or_insert_with(BTreeMap::new)
+                    .insert(key.clone(), line.clone());
+                cms.replace(&name, &pp, &cm).await.map(drop)
+            }
+        };
+        match written {
+            Ok(()) => return Ok(()),
+            // Another pod wrote it first: read it again.
+            Err(kube::Error::Api(e)) if e.code == 409 => continue,
+            Err(e) => return Err(format!("the summary configmap/{name}: {e}")),
+        }
+    }
+    Err(format!(
+        "the summary configmap/{name}: still conflicting after 20 attempts"
+    ))
 }
 
 /// The observer that leaves each run's verdict in the cluster when the harness runs in a Job
@@ -323,5 +409,6 @@ mod tests {
         );
         assert_eq!(reason("baseline-not-met"), "ChaosBaselineNotMet");
         assert_eq!(label_value(&"x".repeat(70)).len(), 63);
+        assert_eq!(summary_key("k8s::kill pods"), "k8s__kill_pods");
     }
 }
