@@ -92,6 +92,7 @@ pub use chaos_runtime::target::proxy;
 /// ([`http`], [`process`], and with their features `aws`, `k8s` and `proxy`).
 pub mod target {
     pub use chaos_runtime::target::marker;
+    pub use chaos_runtime::target::touches;
     pub use chaos_runtime::target::{
         glob, touches_nothing, undo_kind, Amount, Guard, IntendError, Intent, Order, Refusal,
         Select, Selection, TargetContext, TargetSettings, TargetSettingsError, UndoKind, Untouched,

@@ -120,8 +120,11 @@ operations! {
         cluster("", "pods", &["list"]),
         cluster("", "pods/eviction", &["create"]),
     ],
-    /// `Nodes::delete`.
-    NodesDelete = "nodes.delete" => [cluster("", "nodes", &["list", "delete"])],
+    /// `Nodes::delete`: the pods on the nodes, in any namespace, are listed for the guards.
+    NodesDelete = "nodes.delete" => [
+        cluster("", "nodes", &["list", "delete"]),
+        cluster("", "pods", &["list"]),
+    ],
 }
 
 impl fmt::Display for Operation {

@@ -7,6 +7,7 @@ mod actions;
 mod events;
 mod safety;
 mod selection;
+mod touches;
 
 use chaos_harness::k8s::{self, K8sError};
 use chaos_harness::prelude::Select;
