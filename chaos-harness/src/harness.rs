@@ -317,6 +317,15 @@ impl Partition {
     }
 }
 
+/// `args` parsed by `cmd` (a command of a harness flag: `--plan`, `--k8s-manifests`), or the
+/// exit code once clap has printed the help (0) or the usage error (2).
+pub(crate) fn flags(cmd: clap::Command, args: &[String]) -> Result<clap::ArgMatches, ExitCode> {
+    cmd.try_get_matches_from(args).map_err(|e| {
+        let _ = e.print();
+        ExitCode::from(if e.use_stderr() { 2 } else { 0 })
+    })
+}
+
 /// The test target's name: its source file's stem.
 fn target_name(file: &str) -> String {
     Path::new(file).file_stem().map_or_else(

@@ -178,12 +178,9 @@ fn instant(text: &str, flag: &str) -> Result<Timestamp, String> {
 /// Runs `--plan` with `args` (after the flag) over `specs`; exit 0, or 2 for a bad command
 /// line.
 pub(crate) fn run(args: &[String], specs: &[Spec], target: &str, settings: &Settings) -> ExitCode {
-    let m = match command().try_get_matches_from(args) {
+    let m = match crate::harness::flags(command(), args) {
         Ok(m) => m,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
-        }
+        Err(code) => return code,
     };
     let asked = match Asked::read(&m) {
         Ok(a) => a,

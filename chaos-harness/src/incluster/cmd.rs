@@ -172,12 +172,9 @@ pub(crate) fn job_spec(
 
 /// Runs `--k8s-manifests` with `args` (after the flag).
 pub(crate) fn run(args: &[String], specs: &[Spec], target: &str, settings: &Settings) -> ExitCode {
-    let m = match command().try_get_matches_from(args) {
+    let m = match crate::harness::flags(command(), args) {
         Ok(m) => m,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
-        }
+        Err(code) => return code,
     };
     let schedules = match m.get_one::<String>("schedule") {
         Some(cron) => {

@@ -4,6 +4,7 @@
 //! runs it (service-account token and CA, `KUBERNETES_SERVICE_HOST`/`PORT`, HTTPS), leaving
 //! its verdict as a result ConfigMap and an Event on the Job.
 
+use super::nextest::{cargo, features};
 use chaos_test_support::tls_forward::TlsForward;
 use kube_sim::{RequestRecord, Sim, SimConfig};
 use serde_json::Value;
@@ -11,22 +12,6 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-
-fn cargo() -> Command {
-    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    c
-}
-
-/// The feature flags of the nested build (the ones `nextest.rs` builds the examples with, so
-/// that the two share one build).
-fn features() -> &'static [&'static str] {
-    if cfg!(feature = "aws") {
-        &["--features", "aws"]
-    } else {
-        &[]
-    }
-}
 
 /// The examples' Kubernetes harness binary (`examples/tests/k8s.rs`), built once.
 fn examples_k8s() -> PathBuf {
@@ -332,7 +317,7 @@ fn the_job_manifests_apply_with_kubectl_and_read_back() {
 
 /// A request as an RBAC check sees it: (namespace or "" for cluster-wide, group, resource
 /// with subresource, verb); `None` for non-resource paths (discovery, version).
-fn access(r: &RequestRecord) -> Option<(String, String, String, String)> {
+pub(crate) fn access(r: &RequestRecord) -> Option<(String, String, String, String)> {
     let parts: Vec<&str> = r.path.trim_start_matches('/').split('/').collect();
     let (group, rest) = match parts.as_slice() {
         ["api", "v1", rest @ ..] => ("", rest),

@@ -3,14 +3,16 @@
 
 use std::process::Command;
 
-fn cargo() -> Command {
+/// `cargo`, in the workspace's directory (for the tests that build and run the examples).
+pub(crate) fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     c
 }
 
-/// The feature flags that make the nested build the one the outer test run built.
-fn features() -> &'static [&'static str] {
+/// The feature flags that make the nested build the one the outer test run built (every
+/// nested build of the examples uses them, so that they share one build).
+pub(crate) fn features() -> &'static [&'static str] {
     if cfg!(feature = "aws") {
         &["--features", "aws"]
     } else {

@@ -61,6 +61,19 @@ impl JobIdentity {
         })
     }
 
+    /// The Job as the owner of what a run leaves (deleted with it), when its uid is known.
+    fn owner(&self) -> Option<Vec<OwnerReference>> {
+        self.uid.clone().map(|uid| {
+            vec![OwnerReference {
+                api_version: "batch/v1".into(),
+                kind: "Job".into(),
+                name: self.name.clone(),
+                uid,
+                ..OwnerReference::default()
+            }]
+        })
+    }
+
     fn reference(&self) -> ObjectReference {
         ObjectReference {
             api_version: Some("batch/v1".into()),
@@ -160,15 +173,7 @@ fn result_config_map(job: &JobIdentity, journal: &Value) -> ConfigMap {
                 "chaos-harness.dev/experiment".to_owned(),
                 run.experiment.clone(),
             )])),
-            owner_references: job.uid.clone().map(|uid| {
-                vec![OwnerReference {
-                    api_version: "batch/v1".into(),
-                    kind: "Job".into(),
-                    name: job.name.clone(),
-                    uid,
-                    ..OwnerReference::default()
-                }]
-            }),
+            owner_references: job.owner(),
             ..ObjectMeta::default()
         },
         data: Some(data),
@@ -287,15 +292,7 @@ async fn summarize(
                             RESULT_LABEL.to_owned(),
                             label_value(&job.name),
                         )])),
-                        owner_references: job.uid.clone().map(|uid| {
-                            vec![OwnerReference {
-                                api_version: "batch/v1".into(),
-                                kind: "Job".into(),
-                                name: job.name.clone(),
-                                uid,
-                                ..OwnerReference::default()
-                            }]
-                        }),
+                        owner_references: job.owner(),
                         ..ObjectMeta::default()
                     },
                     data: Some(BTreeMap::from([(key.clone(), line.clone())])),
