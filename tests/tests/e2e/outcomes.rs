@@ -825,7 +825,14 @@ fn the_guardian_rolls_back_a_killed_run_at_once() {
         "the guardian wrote the killed run's journal"
     );
     let ledger = jd.join("ledger");
-    let log = std::fs::read_to_string(ledger.join("guardian.log")).unwrap_or_default();
+    // The guardian logs the recovery a moment after it writes the journal.
+    let log = loop {
+        let log = std::fs::read_to_string(ledger.join("guardian.log")).unwrap_or_default();
+        if log.contains("chaos: recovered run") || killed_at.elapsed() > Duration::from_secs(30) {
+            break log;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     assert!(log.contains("chaos: recovered run"), "{log}");
     let restored = std::fs::read_to_string(cd.join("restored.count")).unwrap_or_default();
     assert_eq!(restored.lines().count(), 1, "the undo ran once: {log}");
