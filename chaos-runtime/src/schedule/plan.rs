@@ -117,7 +117,7 @@ pub fn plan(
     let mut dropped = 0;
     for s in subjects {
         let window = s.window.as_ref().unwrap_or(&always);
-        let tz = |t: Timestamp| t.to_zoned(window_tz(window));
+        let tz = |t: Timestamp| t.to_zoned(window.time_zone().clone());
         match planner {
             Planner::At(at) => {
                 let at = minute_floor(*at);
@@ -187,10 +187,6 @@ pub fn plan(
             .then_with(|| a.experiment.cmp(&b.experiment))
     });
     Plan { runs, dropped }
-}
-
-fn window_tz(w: &Window) -> jiff::tz::TimeZone {
-    jiff::tz::TimeZone::get(w.zone()).unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
 /// The minute `open_secs` seconds of open time after `cursor`, when it is before `until`.

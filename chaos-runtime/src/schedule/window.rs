@@ -208,6 +208,11 @@ impl Window {
         &self.zone
     }
 
+    /// The time zone.
+    pub(crate) fn time_zone(&self) -> &TimeZone {
+        &self.tz
+    }
+
     /// The opening that starts on `day`, when there is one: its start and end.
     fn opening(&self, day: Date) -> Option<(Zoned, Zoned)> {
         if !self.days[weekday_index(day.weekday())] || self.holidays.contains(&day) {
